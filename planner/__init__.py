@@ -1,0 +1,1 @@
+"""vertrekplanner: plans special departures (medical repatriations, returns of minors)."""
