@@ -1,0 +1,219 @@
+"""Domain facts behind the eleven hard rules, computed once.
+
+The candidate builder (which prunes the model's choices), the plan checker and the
+explanations of unplanned departures all call these functions, so that "is this
+connection long enough", "is the reception open then" or "is this visa valid on the
+landing day" has exactly one reading. Times are epoch minutes (see ``timeutil``).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable, Sequence
+
+from . import timeutil
+from .scenario import Companion, Departure, Flight, Reception, Scenario, Window
+
+MINORS_RECEPTION_KINDS = frozenset({"family", "guardian", "reception_facility"})
+
+
+# --- Windows -------------------------------------------------------------------------------
+
+def span_in_window(start: int, end: int, window: Window) -> bool:
+    """A span lies in a window when it starts at or after its start and ends at or before its end."""
+    return window[0] <= start and end <= window[1]
+
+
+def span_in_any(start: int, end: int, windows: Iterable[Window]) -> bool:
+    return any(span_in_window(start, end, w) for w in windows)
+
+
+def instant_in_window(t: int, window: Window) -> bool:
+    """An instant lies in a window [start, end) — the end is exclusive."""
+    return window[0] <= t < window[1]
+
+
+def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    """Two spans overlap when each starts before the other ends."""
+    return a_start < b_end and b_start < a_end
+
+
+# --- Rule 1: itinerary ---------------------------------------------------------------------
+
+def connection_minutes(sc: Scenario, airport: str) -> int:
+    mct = sc.airports[airport].mct_minutes if airport in sc.airports else None
+    return mct if mct is not None else sc.parameters.min_connection_minutes
+
+
+def connects(sc: Scenario, arriving: Flight, leaving: Flight) -> bool:
+    return leaving.origin == arriving.dest and leaving.departs >= arriving.arrives + connection_minutes(sc, arriving.dest)
+
+
+def max_legs(sc: Scenario) -> int:
+    return sc.parameters.max_connections + 1
+
+
+# --- Rule 2: timing ------------------------------------------------------------------------
+
+def drive_minutes(sc: Scenario, dep: Departure, airport: str) -> int | None:
+    return sc.locations[dep.pickup_location].drive_minutes.get(airport)
+
+
+def pickup_time(sc: Scenario, dep: Departure, airport: str, first_departs: int) -> int:
+    return first_departs - sc.parameters.checkin_minutes - sc.locations[dep.pickup_location].drive_minutes[airport]
+
+
+def blocked_overlap(dep: Departure, start: int, end: int) -> Window | None:
+    for w in dep.blocked:
+        if overlaps(start, end, w[0], w[1]):
+            return w
+    return None
+
+
+def arrives_before_deadline(dep: Departure, arrival: int) -> bool:
+    return arrival < dep.deadline
+
+
+# --- Rule 3: documents ---------------------------------------------------------------------
+
+def local_date(sc: Scenario, minute: int, airport: str) -> date:
+    return timeutil.local_date(minute, sc.tz(airport))
+
+
+def document_valid_on(dep: Departure, day: date) -> bool:
+    return dep.document_valid_from <= day <= dep.document_valid_until
+
+
+def fit_to_fly_on(dep: Departure, day: date) -> bool:
+    return dep.fit_to_fly_until is None or day <= dep.fit_to_fly_until
+
+
+# --- Rule 4: seats -------------------------------------------------------------------------
+
+def returnee_seats(sc: Scenario, dep: Departure) -> int:
+    return sc.parameters.stretcher_seats if dep.stretcher else 1
+
+
+# --- Rule 5: medical -----------------------------------------------------------------------
+
+def stretcher_leg_ok(sc: Scenario, leg: Flight) -> bool:
+    return leg.stretcher and sc.airlines[leg.carrier].accepts_stretcher
+
+
+def medif_ok(sc: Scenario, leg: Flight) -> bool:
+    """A returnee with a medical need may only fly legs booked far enough ahead for the MEDIF."""
+    return leg.departs >= sc.planning_time + sc.airlines[leg.carrier].medif_lead_hours * 60
+
+
+def medic_qualifies(medic: Companion, dep: Departure) -> bool:
+    need = dep.medic_role
+    if need is None or medic.role is None:
+        return False
+    role_ok = medic.role == need or (need == "nurse" and medic.role == "physician")
+    return role_ok and dep.medical.medic_skills <= medic.skills
+
+
+def travel_minutes_limit(dep: Departure) -> int | None:
+    if dep.medical is None or dep.medical.max_travel_hours is None:
+        return None
+    return dep.medical.max_travel_hours * 60
+
+
+# --- Rules 6 and 8: escorts and minors -----------------------------------------------------
+
+def required_escorts(sc: Scenario, dep: Departure) -> int:
+    n = sc.parameters.escorts_by_risk[dep.risk]
+    return max(n, 1) if dep.kind == "minor" else n
+
+
+def minor_reception_ok(rec: Reception) -> bool:
+    return rec.confirmed and rec.kind in MINORS_RECEPTION_KINDS
+
+
+def team_ok(dep: Departure, team: Sequence[Companion]) -> list[str]:
+    """What an escort team lacks under rules 6 and 8 (empty when it is complete)."""
+    lacks = []
+    if len(team) >= 2 and not any("team_leader" in e.skills for e in team):
+        lacks.append("team_leader")
+    if dep.kind == "minor" and team:
+        if not any("minors" in e.skills for e in team):
+            lacks.append("minors")
+        if dep.sex in ("M", "F") and not any(e.sex == dep.sex for e in team):
+            lacks.append(f"sex {dep.sex}")
+    return lacks
+
+
+# --- Rule 7: companions come home ----------------------------------------------------------
+
+def landings(sc: Scenario, legs: Sequence[Flight]) -> list[tuple[str, date, str]]:
+    """(country, local date, airport) of every landing of an itinerary."""
+    return [(sc.airports[leg.dest].country, local_date(sc, leg.arrives, leg.dest), leg.dest) for leg in legs]
+
+
+def visa_problem(sc: Scenario, person: Companion, legs: Sequence[Flight]) -> tuple[str, date] | None:
+    """The first landing (country, local date) for which the person lacks a valid visa, if any."""
+    required = sc.parameters.visa_required_countries
+    for country, day, _ in landings(sc, legs):
+        if country in required:
+            until = person.visas.get(country)
+            if until is None or day > until:
+                return country, day
+    return None
+
+
+def mission_end(return_legs: Sequence[Flight]) -> int:
+    return return_legs[-1].arrives
+
+
+def rest_minutes(sc: Scenario) -> int:
+    return sc.parameters.escort_rest_hours * 60
+
+
+def max_away_minutes(sc: Scenario) -> int:
+    return sc.parameters.escort_max_away_hours * 60
+
+
+def turnaround_minutes(sc: Scenario) -> int:
+    return sc.parameters.escort_min_turnaround_minutes
+
+
+def overnights(sc: Scenario, airport: str, final_arrival: int, return_departs: int) -> int:
+    """Local midnights at the destination between the returnee's arrival and the companion's return."""
+    return timeutil.local_midnights_between(final_arrival, return_departs, sc.tz(airport))
+
+
+def medic_cost(medic: Companion, mission_minutes: int) -> float:
+    """Day rate per started 24 hours of mission."""
+    days = -(-mission_minutes // timeutil.MINUTES_PER_DAY)
+    return medic.day_rate_eur * days
+
+
+# --- Rule 9: reception ---------------------------------------------------------------------
+
+def handover_time(rec: Reception, final_arrival: int) -> int:
+    return final_arrival + rec.transfer_minutes
+
+
+def reception_open_at(sc: Scenario, rec: Reception, minute: int) -> bool:
+    day, minute_of_day = timeutil.local_minute_of_day(minute, sc.tz(rec.airport))
+    if day in rec.closed_dates:
+        return False
+    hours = rec.open.get(day.weekday())
+    return hours is not None and hours[0] <= minute_of_day < hours[1]
+
+
+# --- Rule 11: vehicles ---------------------------------------------------------------------
+
+def vehicle_busy(pickup: int, drive: int) -> Window:
+    """A vehicle drives the returnee to the airport and back: busy for twice the drive time."""
+    return (pickup, pickup + 2 * drive)
+
+
+# --- Objective ------------------------------------------------------------------------------
+
+def waiting_hours(dep: Departure, first_departs: int) -> int:
+    """Whole hours (rounded down) from ready_from to the first leg's departure."""
+    return max(0, first_departs - dep.ready_from) // 60
+
+
+def seat_fares(sc: Scenario, legs: Sequence[Flight], seats_each: int = 1) -> float:
+    return sum(leg.fare_eur for leg in legs) * seats_each
