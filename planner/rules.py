@@ -176,6 +176,12 @@ def turnaround_minutes(sc: Scenario) -> int:
     return sc.parameters.escort_min_turnaround_minutes
 
 
+def missions_clash(sc: Scenario, a: Window, b: Window) -> bool:
+    """Two missions of one person clash unless one of them, followed by its rest, ends before the other starts."""
+    rest = rest_minutes(sc)
+    return overlaps(a[0], a[1] + rest, b[0], b[1] + rest)
+
+
 def overnights(sc: Scenario, airport: str, final_arrival: int, return_departs: int) -> int:
     """Local midnights at the destination between the returnee's arrival and the companion's return."""
     return timeutil.local_midnights_between(final_arrival, return_departs, sc.tz(airport))
