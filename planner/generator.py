@@ -785,7 +785,9 @@ class _Builder:
                 country = rng.choice(self.stretcher_countries)
             else:
                 country = rng.choices(self.countries, self.weights)[0]
-        if recv_kinds is None:
+        if recv_kinds is None and med and med["stretcher"]:
+            recv_kinds = ("hospital",)
+        elif recv_kinds is None:
             recv_kinds = {"minor": ("family", "guardian", "reception_facility"),
                           "medical": rng.choice((("hospital",), ("hospital",), ("care_facility",), ("family",))),
                           "other": ("family", "reception_facility")}[kind]
@@ -875,7 +877,7 @@ class _Builder:
         if reason == "minor_to_hospital":
             d = self.plannable("minor")
             hospitals = [r for r in self.by_country[d["destination_country"]]
-                         if r["kind"] in ("hospital", "care_facility") and r["confirmed"]]
+                         if r["kind"] == "hospital" and r["confirmed"]]
             d["reception"] = rng.choice(hospitals)["id"]
             return d
         if reason == "reception_unconfirmed":
