@@ -109,6 +109,11 @@ class _Entry:
     underway: bool = False
 
     @property
+    def seated(self) -> list[_Member]:
+        """Companion entries that hold a seat (a person listed twice still takes one)."""
+        return [m for m in self.members if not m.duplicate]
+
+    @property
     def escorts(self) -> list[Companion]:
         return [m.person for m in self.members if m.listed_as == "escorts" and m.person and not m.duplicate]
 
@@ -281,19 +286,19 @@ def _read_entry(sc: Scenario, dep: Departure, item: dict, out: _Report) -> _Entr
             out.add(0, did, None, f"{listed_as} must be a list, found {value!r}")
             continue
         for member in value:
-            cid = member.get("id") if isinstance(member, dict) else None
-            person = pool.get(cid) if isinstance(cid, str) else None
+            raw_id = member.get("id") if isinstance(member, dict) else member
+            cid = raw_id if isinstance(raw_id, str) else None
+            person = pool.get(cid) if cid is not None else None
             if person is None:
                 kind = "a medic" if cid in other else "an escort" if cid in sc.escorts else "unknown"
-                out.add(7, did, cid if isinstance(cid, str) else None,
-                        f"{cid!r} is listed under {listed_as} but is {kind}")
+                out.add(7, did, cid, f"{raw_id!r} is listed under {listed_as} but is {kind}")
             returns, known = _flights(sc, member.get("return_flights") if isinstance(member, dict) else None,
-                                      out, 7, did, cid if isinstance(cid, str) else None, "return_flights")
+                                      out, 7, did, cid, "return_flights")
             m = _Member(listed_as, cid, person, returns, known)
-            if isinstance(cid, str) and cid in seen:
+            if cid is not None and cid in seen:
                 m.duplicate = True
                 out.add(7, did, cid, f"{cid} is listed more than once on this departure")
-            if isinstance(cid, str):
+            if cid is not None:
                 seen.add(cid)
             entry.members.append(m)
     return entry
@@ -555,13 +560,13 @@ def _check_seats(sc: Scenario, entries: list[_Entry], out: _Report) -> None:
     used: dict[str, int] = {}
     escorted: dict[str, list[str]] = {}
     for e in entries:
-        companions = len(e.members)
-        with_escort = any(m.listed_as == "escorts" for m in e.members)
+        companions = len(e.seated)
+        with_escort = any(m.listed_as == "escorts" for m in e.seated)
         for leg in e.known_legs:
             used[leg.id] = used.get(leg.id, 0) + rules.returnee_seats(sc, e.dep) + companions
             if with_escort:
                 escorted.setdefault(leg.id, []).append(e.dep.id)
-        for m in e.members:
+        for m in e.seated:
             for leg in m.known_returns:
                 used[leg.id] = used.get(leg.id, 0) + 1
     for fid, n in used.items():
@@ -615,7 +620,7 @@ def _check_vehicles(sc: Scenario, entries: list[_Entry], out: _Report) -> None:
     for (vid, location, pickup, airport, _), members in trips.items():
         vehicle = sc.vehicles[vid]
         names = ", ".join(m.dep.id for m in members)
-        people = sum(1 + len(m.members) for m in members)
+        people = sum(1 + len(m.seated) for m in members)
         if people > vehicle.seats:
             out.add(11, members[0].dep.id, vid, f"{people} passengers ({names}) in {vid}, which seats {vehicle.seats}")
         drive = sc.locations[location].drive_minutes.get(airport) if airport is not None else None

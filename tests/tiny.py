@@ -7,7 +7,7 @@ and the reception. ``valid_plan()`` is a hand-made plan for it that breaks no ru
 
 Override with keyword arguments: a dict value is merged into the default (so
 ``scenario(parameters={"max_connections": 0})`` changes one parameter), any other
-value replaces it. ``departure()``, ``escort()``, ``medic()`` and ``flight()`` build
+value replaces it (wrap a dict in ``exactly()`` to replace it too). ``departure()``, ``escort()``, ``medic()`` and ``flight()`` build
 single records the same way. All times are written out by hand, with offsets.
 """
 from __future__ import annotations
@@ -22,11 +22,17 @@ PLAN_FORMAT = "vertrekplanner/plan@1"
 ALL_WEEK = {d: ["08:00", "20:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
+class exactly(dict):
+    """A dict value that replaces the default instead of being merged into it, e.g. ``visas=exactly({})``."""
+
+
 def merge(base: dict, patch: dict) -> dict:
     """A deep copy of ``base`` with ``patch`` merged in (dicts recursively, anything else replaced)."""
     out = copy.deepcopy(base)
     for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, exactly):
+            out[key] = copy.deepcopy(dict(value))
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -127,6 +133,16 @@ def build(data: dict | None = None, **patch: Any) -> Scenario:
     return parse_scenario(data if data is not None else scenario(**patch))
 
 
+def flights_with(fid: str, flights: list[dict] | None = None, **patch: Any) -> list[dict]:
+    """The flight list (default: the tiny one) with one flight changed, e.g. cancelled=True."""
+    return [merge(f, patch) if f["id"] == fid else copy.deepcopy(f) for f in (flights or FLIGHTS)]
+
+
+def crew(mapping: dict[str, list[str]]) -> list[dict]:
+    """Companion entries of a plan: id -> return flights."""
+    return [{"id": c, "return_flights": list(r)} for c, r in mapping.items()]
+
+
 def planned(did: str = "D1", *, flights: list[str], pickup: str, handover: str, escorts: dict[str, list[str]],
             medics: dict[str, list[str]] | None = None, vehicle: str = "AMB-1", location: str = "AMC",
             airport: str = "AMS", reception_id: str = "REC-LOS") -> dict:
@@ -136,8 +152,8 @@ def planned(did: str = "D1", *, flights: list[str], pickup: str, handover: str, 
         "planned": True,
         "flights": list(flights),
         "pickup": {"location": location, "vehicle": vehicle, "time": pickup, "airport": airport},
-        "escorts": [{"id": c, "return_flights": list(r)} for c, r in escorts.items()],
-        "medics": [{"id": c, "return_flights": list(r)} for c, r in (medics or {}).items()],
+        "escorts": crew(escorts),
+        "medics": crew(medics or {}),
         "handover": {"reception": reception_id, "time": handover},
     }
 
