@@ -149,15 +149,24 @@ def landings(sc: Scenario, legs: Sequence[Flight]) -> list[tuple[str, date, str]
     return [(sc.airports[leg.dest].country, local_date(sc, leg.arrives, leg.dest), leg.dest) for leg in legs]
 
 
+def visa_needs(sc: Scenario, legs: Sequence[Flight]) -> tuple[tuple[str, date], ...]:
+    """(country, local landing date) of every landing in a country that requires a visa."""
+    required = sc.parameters.visa_required_countries
+    return tuple((country, day) for country, day, _ in landings(sc, legs) if country in required)
+
+
+def missing_visa(person: Companion, needs: Iterable[tuple[str, date]]) -> tuple[str, date] | None:
+    """The first need the person's visas do not cover (a visa is valid up to its last date)."""
+    for country, day in needs:
+        until = person.visas.get(country)
+        if until is None or day > until:
+            return country, day
+    return None
+
+
 def visa_problem(sc: Scenario, person: Companion, legs: Sequence[Flight]) -> tuple[str, date] | None:
     """The first landing (country, local date) for which the person lacks a valid visa, if any."""
-    required = sc.parameters.visa_required_countries
-    for country, day, _ in landings(sc, legs):
-        if country in required:
-            until = person.visas.get(country)
-            if until is None or day > until:
-                return country, day
-    return None
+    return missing_visa(person, visa_needs(sc, legs))
 
 
 def mission_end(return_legs: Sequence[Flight]) -> int:

@@ -1,0 +1,420 @@
+"""Candidate choices for the model: itinerary options per unit and companions per option.
+
+Pruning keeps only choices that can work, using the shared rule helpers. A *unit* is a
+departure, or all departures of one family group, which must fly the same legs (rule 10).
+Everything that is decided by a departure's own facts (timing, documents, reception hours,
+travel limit, stretcher legs, MEDIF lead) is decided here; what depends on how resources
+are shared out (seats, airline caps, companions' missions, vehicles) is left to the model.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from . import rules
+from .itineraries import FlightIndex, Itinerary, search
+from .scenario import Companion, Departure, Flight, Scenario
+
+DEFAULT_MAX_LAYOVER_MINUTES = 24 * 60
+
+
+@dataclass(slots=True)
+class MemberTrip:
+    """One returnee's part of a unit option: where and when they are picked up."""
+
+    dep: Departure
+    airport: str
+    drive: int
+    pickup: int
+    handover: int
+
+
+@dataclass(slots=True)
+class CompanionChoice:
+    """A companion serving one member on one option, with a fixed return itinerary."""
+
+    companion: Companion
+    member: int  # index into the option's members
+    ret: Itinerary
+    start: int  # mission start: the pickup
+    end: int  # mission end: return arrival at base
+    cost: float  # return fares + outbound fares + overnights (+ day rate for medics)
+
+
+@dataclass(slots=True)
+class Trip:
+    """One vehicle ride from a pickup location to the departure airport (rule 11).
+
+    Members of a family picked up at the same place share a trip when one vehicle fits them.
+    """
+
+    members: list[int]  # indexes into the option's members
+    location: str
+    busy: tuple[int, int]
+    passengers: int
+    stretcher: bool
+    vehicles: list[str]  # vehicles that fit: seats, stretcher, availability
+
+
+@dataclass(slots=True)
+class Option:
+    unit: int
+    index: int
+    legs: Itinerary
+    members: list[MemberTrip]
+    first_departs: int
+    arrival: int
+    waiting: int  # objective level 2: priority-weighted whole hours waited, over members
+    fare: float  # the returnees' own seats
+    care_minutes: int  # objective level 4: pickup to handover of medical members
+    escorts: list[list[CompanionChoice]] = field(default_factory=list)  # per member
+    medics: list[list[CompanionChoice]] = field(default_factory=list)  # per member
+    trips: list[Trip] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Unit:
+    index: int
+    members: list[Departure]
+    options: list[Option]
+    diagnosis: list["Finding"]
+
+    @property
+    def priority(self) -> int:
+        return sum(d.priority for d in self.members)
+
+    @property
+    def name(self) -> str:
+        return self.members[0].family_group or self.members[0].id
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Why options of a departure were dropped, for the explanation of an unplanned one."""
+
+    rule: int
+    code: str
+    departure: str
+    detail: dict
+
+
+class Candidates:
+    def __init__(self, sc: Scenario, max_layover_minutes: int = DEFAULT_MAX_LAYOVER_MINUTES,
+                 returns_per_companion: int = 1):
+        self.sc = sc
+        self.index = FlightIndex(sc)
+        self.max_layover = max_layover_minutes
+        self.returns_per_companion = returns_per_companion
+        self._return_cache: dict[tuple[str, str, int], list[Itinerary]] = {}
+        self._visa_cache: dict[tuple[str, ...], tuple] = {}
+        self._travel_cost: dict[tuple, float] = {}
+        self.units = self._units()
+
+    # --- units and their itinerary options --------------------------------------------
+
+    def _units(self) -> list[Unit]:
+        groups: dict[str, list[Departure]] = defaultdict(list)
+        order: list[list[Departure]] = []
+        for dep in self.sc.departures.values():
+            if dep.family_group:
+                if dep.family_group not in groups:
+                    order.append(groups[dep.family_group])
+                groups[dep.family_group].append(dep)
+            else:
+                order.append([dep])
+        units = []
+        for i, members in enumerate(order):
+            unit = Unit(i, members, [], [])
+            unit.options = self._options(unit)
+            units.append(unit)
+        return units
+
+    def _origin_spans(self, dep: Departure) -> dict[str, tuple[int, int]]:
+        """Per departure airport, the span of first-leg departure times rule 2 allows."""
+        sc, p = self.sc, self.sc.parameters
+        out = {}
+        for airport, drive in sc.locations[dep.pickup_location].drive_minutes.items():
+            lead = p.checkin_minutes + drive
+            earliest_pickup = max(dep.pickup_window[0], sc.planning_time, sc.horizon[0])
+            latest_pickup = dep.pickup_window[1] - 1
+            lo, hi = max(earliest_pickup + lead, dep.ready_from), latest_pickup + lead
+            if lo <= hi:
+                out[airport] = (lo, hi)
+        return out
+
+    def leg_filter(self, members: list[Departure]):
+        """Leg-level rules the returnees' own facts decide (rules 4 and 5), as one predicate."""
+        sc = self.sc
+        stretcher = any(d.stretcher for d in members)
+        medical = any(d.medical_need for d in members)
+        escorted = any(rules.required_escorts(sc, d) for d in members)
+        seats = max(self.party_seats(d) for d in members)
+
+        def ok(leg: Flight) -> bool:
+            if stretcher and not rules.stretcher_leg_ok(sc, leg):
+                return False
+            if medical and not rules.medif_ok(sc, leg):
+                return False
+            return leg.seats >= seats and not (escorted and sc.airlines[leg.carrier].max_escorted_per_flight == 0)
+        return ok
+
+    def party_seats(self, dep: Departure) -> int:
+        return rules.returnee_seats(self.sc, dep) + rules.required_escorts(self.sc, dep) + (1 if dep.medic_role else 0)
+
+    def latest_arrival(self, dep: Departure) -> int:
+        return min(dep.deadline - 1, self.sc.horizon[1])
+
+    def _options(self, unit: Unit) -> list[Option]:
+        sc = self.sc
+        lead = unit.members[0]
+        findings = unit.diagnosis
+        rec = sc.reception[lead.reception]
+        for dep in unit.members:
+            blocker = self._standing_blocker(dep)
+            if blocker:
+                findings.append(blocker)
+        if findings:
+            return []
+        spans = [self._origin_spans(d) for d in unit.members]
+        common = set.intersection(*(set(s) for s in spans))
+        origins = {a: (max(s[a][0] for s in spans), min(s[a][1] for s in spans)) for a in common}
+        origins = {a: w for a, w in origins.items() if w[0] <= w[1]}
+        if not origins:
+            findings.append(Finding(2, "no_pickup_time", lead.id, {}))
+            return []
+        latest = min(self.latest_arrival(d) for d in unit.members)
+        max_legs = rules.max_legs(sc)
+        options: list[Option] = []
+        dropped: dict[str, dict] = {}
+        for legs in search(self.index, origins, rec.airport, latest, self.leg_filter(unit.members),
+                           max_legs, self.max_layover):
+            members = []
+            first_day = rules.local_date(sc, legs[0].departs, legs[0].origin)
+            for dep in unit.members:
+                trip, why = self._member_trip(dep, legs)
+                if trip is None:
+                    note_drop(dropped, why[0], why[1] | {"departure": dep.id, "first_day": first_day})
+                    break
+                members.append(trip)
+            else:
+                option = self._option(unit, len(options), legs, members)
+                blocker = self._unstaffed(option)
+                if blocker is None:
+                    options.append(option)
+                else:
+                    note_drop(dropped, blocker[0], blocker[1] | {"first_day": first_day})
+        if not options:
+            findings.extend(self._diagnose(unit, origins, latest, dropped))
+        return options
+
+    def _standing_blocker(self, dep: Departure) -> Finding | None:
+        """Facts that rule a departure out whatever flight it takes."""
+        sc = self.sc
+        rec = sc.reception[dep.reception]
+        if not rec.confirmed:
+            return Finding(9, "reception_unconfirmed", dep.id, {"reception": rec.id})
+        if dep.kind == "minor" and not rules.minor_reception_ok(rec):
+            return Finding(8, "minor_reception_kind", dep.id, {"reception": rec.id, "kind": rec.kind})
+        if dep.stretcher and not any(v.stretcher for v in sc.vehicles.values()):
+            return Finding(11, "no_stretcher_vehicle", dep.id, {})
+        return None
+
+    def _member_trip(self, dep: Departure, legs: Itinerary) -> tuple[MemberTrip | None, tuple[str, dict]]:
+        sc = self.sc
+        first, last = legs[0], legs[-1]
+        drive = rules.drive_minutes(sc, dep, first.origin)
+        pickup = rules.pickup_time(sc, dep, first.origin, first.departs)
+        rec = sc.reception[dep.reception]
+        handover = rules.handover_time(rec, last.arrives)
+        if not rules.instant_in_window(pickup, dep.pickup_window) or pickup < sc.planning_time:
+            return None, ("pickup_window", {})
+        if not rules.span_in_window(pickup, last.arrives, sc.horizon):
+            return None, ("horizon", {})
+        w = rules.blocked_overlap(dep, pickup, last.arrives)
+        if w is not None:
+            return None, ("blocked", {"window": w})
+        dep_day = rules.local_date(sc, first.departs, first.origin)
+        arr_day = rules.local_date(sc, last.arrives, last.dest)
+        if not rules.document_valid_on(dep, dep_day):
+            return None, ("document", {"day": dep_day})
+        if not rules.document_valid_on(dep, arr_day):
+            return None, ("document", {"day": arr_day})
+        if not rules.fit_to_fly_on(dep, arr_day):
+            return None, ("fit_to_fly", {"day": arr_day})
+        limit = rules.travel_minutes_limit(dep)
+        if limit is not None and handover - pickup > limit:
+            return None, ("travel_time", {"minutes": handover - pickup})
+        if not rules.reception_open_at(sc, rec, handover):
+            return None, ("reception_closed", {"time": handover})
+        return MemberTrip(dep, first.origin, drive, pickup, handover), ("", {})
+
+    def _option(self, unit: Unit, index: int, legs: Itinerary, members: list[MemberTrip]) -> Option:
+        sc = self.sc
+        first = legs[0].departs
+        waiting = sum(m.dep.priority * rules.waiting_hours(m.dep, first) for m in members)
+        fare = sum(rules.seat_fares(sc, legs, rules.returnee_seats(sc, m.dep)) for m in members)
+        care = sum(m.handover - m.pickup for m in members if m.dep.kind == "medical")
+        option = Option(unit.index, index, legs, members, first, legs[-1].arrives, waiting, fare, care)
+        option.escorts = [self._companions(option, i, self.sc.escorts.values()) if rules.required_escorts(sc, m.dep) else []
+                          for i, m in enumerate(members)]
+        option.medics = [self._companions(option, i, [c for c in sc.medics.values() if rules.medic_qualifies(c, m.dep)])
+                         if m.dep.medic_role else [] for i, m in enumerate(members)]
+        option.trips = self._trips(members)
+        return option
+
+    def _unstaffed(self, option: Option) -> tuple[str, dict] | None:
+        """What keeps an option from being served even with every resource free."""
+        sc = self.sc
+        day = rules.local_date(sc, option.arrival, option.legs[-1].dest)
+        for i, m in enumerate(option.members):
+            dep = m.dep
+            info = {"departure": dep.id, "country": dep.destination_country, "day": day,
+                    "from": rules.local_date(sc, option.first_departs, option.legs[0].origin)}
+            need = rules.required_escorts(sc, dep)
+            team = [c.companion for c in option.escorts[i]]
+            if need and len({c.id for c in team}) < need:
+                return "escort_shortage", info | {"need": need, "have": len({c.id for c in team}),
+                                                   "visa": bool(self.visa_needs(option.legs))}
+            if need:
+                lacks = rules.team_ok(dep, team if need >= 2 else [c for c in team])
+                lacks = [x for x in lacks if not (x == "team_leader" and need < 2)]
+                if lacks:
+                    return "escort_skill", info | {"lacks": lacks}
+            if dep.medic_role and not option.medics[i]:
+                return "medic_shortage", info | {"role": dep.medic_role, "skills": sorted(dep.medical.medic_skills)}
+        for trip in option.trips:
+            if not trip.vehicles:
+                return "no_vehicle", {"departure": option.members[trip.members[0]].dep.id,
+                                      "passengers": trip.passengers, "stretcher": trip.stretcher,
+                                      "from": rules.local_date(sc, trip.busy[0], option.legs[0].origin)}
+        return None
+
+    def passengers(self, dep: Departure) -> int:
+        """Vehicle seats for a returnee and companions (a stretcher patient counts as one)."""
+        return 1 + rules.required_escorts(self.sc, dep) + (1 if dep.medic_role else 0)
+
+    def _trips(self, members: list[MemberTrip]) -> list[Trip]:
+        by_place: dict[str, list[int]] = defaultdict(list)
+        for i, m in enumerate(members):
+            by_place[m.dep.pickup_location].append(i)
+        largest = max((v.seats for v in self.sc.vehicles.values()), default=0)
+        trips = []
+        for place, idx in by_place.items():
+            groups = [idx] if sum(self.passengers(members[i].dep) for i in idx) <= largest else [[i] for i in idx]
+            for group in groups:
+                first = members[group[0]]
+                busy = rules.vehicle_busy(first.pickup, first.drive)
+                passengers = sum(self.passengers(members[i].dep) for i in group)
+                stretcher = any(members[i].dep.stretcher for i in group)
+                fits = [v.id for v in self.sc.vehicles.values()
+                        if v.seats >= passengers and (v.stretcher or not stretcher) and rules.span_in_any(*busy, v.available)]
+                trips.append(Trip(group, place, busy, passengers, stretcher, fits))
+        return trips
+
+    # --- companions and their returns ------------------------------------------------------
+
+    def returns(self, airport: str, base: str, earliest: int) -> list[Itinerary]:
+        """Return itineraries (rule 7) leaving ``airport`` from ``earliest``, by arrival time."""
+        key = (airport, base, earliest)
+        found = self._return_cache.get(key)
+        if found is None:
+            latest = earliest + rules.max_away_minutes(self.sc)
+            found = sorted(search(self.index, {airport: (earliest, latest)}, base, latest, lambda f: True,
+                                  rules.max_legs(self.sc), self.max_layover),
+                           key=lambda it: (it[-1].arrives, it[0].departs))
+            self._return_cache[key] = found
+        return found
+
+    def visa_needs(self, legs: Itinerary):
+        key = tuple(leg.id for leg in legs)
+        needs = self._visa_cache.get(key)
+        if needs is None:
+            needs = self._visa_cache[key] = rules.visa_needs(self.sc, legs)
+        return needs
+
+    def _companions(self, option: Option, member: int, pool: Iterable[Companion]) -> list[CompanionChoice]:
+        sc = self.sc
+        trip = option.members[member]
+        start = trip.pickup
+        dest = option.legs[-1].dest
+        earliest_return = option.arrival + rules.turnaround_minutes(sc)
+        deadline = start + rules.max_away_minutes(sc)
+        out = []
+        outbound_needs = self.visa_needs(option.legs)
+        for person in pool:
+            if rules.missing_visa(person, outbound_needs):
+                continue
+            found = 0
+            for ret in self.returns(dest, person.base, earliest_return):
+                end = rules.mission_end(ret)
+                if end > deadline:
+                    break
+                if not rules.span_in_any(start, end, person.available) or rules.missing_visa(person, self.visa_needs(ret)):
+                    continue
+                out.append(CompanionChoice(person, member, ret, start, end, self.companion_cost(option, person, ret)))
+                found += 1
+                if found >= self.returns_per_companion:
+                    break
+        return out
+
+    def companion_cost(self, option: Option, person: Companion, ret: Itinerary) -> float:
+        """Seats out and back, nights abroad and, for a medic, the day rate (objective level 3)."""
+        sc = self.sc
+        key = (option.unit, option.index, ret[0].id, ret[-1].id)
+        cost = self._travel_cost.get(key)
+        if cost is None:
+            cost = rules.seat_fares(sc, option.legs) + rules.seat_fares(sc, ret) + sc.parameters.overnight_cost_eur * \
+                rules.overnights(sc, option.legs[-1].dest, option.arrival, ret[0].departs)
+            self._travel_cost[key] = cost
+        if person.is_medic:
+            cost += rules.medic_cost(person, rules.mission_end(ret) - option.members[0].pickup)
+        return cost
+
+    # --- diagnosis ---------------------------------------------------------------------
+
+    def _diagnose(self, unit: Unit, origins, latest, dropped: dict[str, dict]) -> list[Finding]:
+        """Why no option survived: the checks that dropped itineraries, or what was missing."""
+        lead = unit.members[0]
+        ranked = sorted(dropped.items(), key=lambda kv: -kv[1]["count"])
+        out = [Finding(RULE_OF[code], code, detail["departure"], detail) for code, detail in ranked]
+        if out:
+            return out
+        # No itinerary at all: find out whether flights exist when leg rules are relaxed.
+        rec = self.sc.reception[lead.reception]
+        relaxed = next(search(self.index, origins, rec.airport, latest, lambda f: True,
+                              rules.max_legs(self.sc), self.max_layover), None)
+        if relaxed is None:
+            return [Finding(1, "no_route", lead.id, {"airport": rec.airport, "origins": sorted(origins)})]
+        reasons = []
+        for dep in unit.members:
+            if dep.stretcher and next(search(self.index, origins, rec.airport, latest,
+                                             lambda f: rules.stretcher_leg_ok(self.sc, f), rules.max_legs(self.sc),
+                                             self.max_layover), None) is None:
+                reasons.append(Finding(5, "no_stretcher_route", dep.id, {"airport": rec.airport}))
+            elif dep.medical_need and next(search(self.index, origins, rec.airport, latest,
+                                                  lambda f: rules.medif_ok(self.sc, f), rules.max_legs(self.sc),
+                                                  self.max_layover), None) is None:
+                reasons.append(Finding(5, "medif_lead", dep.id, {"airport": rec.airport}))
+        return reasons or [Finding(4, "no_seats_route", lead.id, {"airport": rec.airport, "seats": self.party_seats(lead)})]
+
+
+RULE_OF = {"pickup_window": 2, "horizon": 2, "blocked": 2, "document": 3, "fit_to_fly": 3,
+            "travel_time": 5, "reception_closed": 9, "escort_shortage": 6, "escort_skill": 8,
+            "medic_shortage": 5, "no_vehicle": 11}
+
+
+def note_drop(dropped: dict[str, dict], code: str, detail: dict) -> None:
+    """Aggregate dropped options per cause: how many, over which days, and the extremes."""
+    agg = dropped.get(code)
+    if agg is None:
+        dropped[code] = detail | {"count": 1, "last_day": detail.get("first_day"),
+                                  "min_minutes": detail.get("minutes")}
+        return
+    agg["count"] += 1
+    day = detail.get("first_day")
+    if day is not None:
+        agg["first_day"] = min(agg["first_day"], day)
+        agg["last_day"] = max(agg["last_day"], day)
+    if detail.get("minutes") is not None:
+        agg["min_minutes"] = min(agg["min_minutes"], detail["minutes"])

@@ -1,0 +1,193 @@
+"""Why a departure stays unplanned, in Dutch and English, naming the rule, resource and dates.
+
+Two sources: findings of the candidate builder (no option survives the departure's own
+rules, or nobody could serve it even with every resource free) and, for departures that had
+options, what the final plan had already taken on each of them (seats, airline caps,
+companions, vehicles), found by offering each option to the plan's resources.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from . import rules, timeutil
+from .candidates import Candidates, Finding, Unit
+from .greedy import Ledger, try_option
+from .selection import Selection
+
+MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+             "oktober", "november", "december")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: int
+    code: str
+    nl: str
+    en: str
+
+
+def _d(day: date | None) -> tuple[str, str]:
+    if day is None:
+        return "?", "?"
+    return f"{day.day} {MONTHS_NL[day.month - 1]}", f"{day.day} {MONTHS_EN[day.month - 1]}"
+
+
+def _span(first: date | None, last: date | None) -> tuple[str, str]:
+    """'tussen 3 en 5 december' / 'between 3 and 5 December' (or 'op 3 december')."""
+    if first is None:
+        return "in de planperiode", "within the planning horizon"
+    if last is None or last == first:
+        nl, en = _d(first)
+        return f"op {nl}", f"on {en}"
+    (f_nl, f_en), (l_nl, l_en) = _d(first), _d(last)
+    if first.month == last.month and first.year == last.year:
+        return f"tussen {first.day} en {l_nl}", f"between {first.day} and {l_en}"
+    return f"tussen {f_nl} en {l_nl}", f"between {f_en} and {l_en}"
+
+
+def _dm(day: date) -> str:
+    return f"{day.day:02d}-{day.month:02d}"
+
+
+def finding_reason(cands: Candidates, f: Finding) -> Reason:
+    sc = cands.sc
+    dep = sc.departures[f.departure]
+    d = f.detail
+    rec = sc.reception[dep.reception]
+    when_nl, when_en = _span(d.get("first_day"), d.get("last_day"))
+    code = f.code
+    if code == "reception_unconfirmed":
+        nl = f"Opvang {rec.name} ({rec.id}) heeft de overdracht niet bevestigd"
+        en = f"Reception {rec.name} ({rec.id}) has not confirmed the handover"
+    elif code == "minor_reception_kind":
+        nl = f"Een minderjarige mag alleen naar familie, een voogd of adequate opvang; {rec.id} is een {rec.kind}"
+        en = f"A minor may only be returned to family, a guardian or adequate reception; {rec.id} is a {rec.kind}"
+    elif code == "no_stretcher_vehicle":
+        nl, en = "Geen brancardvoertuig in de planning", "No stretcher vehicle in the scenario"
+    elif code == "no_pickup_time":
+        nl = "Het ophaalvenster ligt buiten de planperiode of vóór het vrijgavemoment"
+        en = "The pickup window lies outside the horizon or before the departure is ready"
+    elif code == "document":
+        doc_nl, doc_en = _dm(dep.document_valid_until), _dm(dep.document_valid_until)
+        if d.get("day") and d["day"] < dep.document_valid_from:
+            nl = f"Reisdocument is pas geldig vanaf {_dm(dep.document_valid_from)}, na de laatste mogelijke vlucht op {_dm(d['last_day'])}"
+            en = f"Travel document is only valid from {_dm(dep.document_valid_from)}, after the last possible flight on {_dm(d['last_day'])}"
+        else:
+            nl = f"Reisdocument verloopt op {doc_nl}, vóór de eerste mogelijke vlucht op {_dm(d['first_day'])}"
+            en = f"Travel document expires on {doc_en}, before the first possible flight on {_dm(d['first_day'])}"
+    elif code == "fit_to_fly":
+        nl = f"Fit-to-fly-verklaring geldt tot {_dm(dep.fit_to_fly_until)}, vóór de eerste mogelijke aankomst op {_dm(d['day'])}"
+        en = f"Fit-to-fly declaration is valid until {_dm(dep.fit_to_fly_until)}, before the first possible arrival on {_dm(d['day'])}"
+    elif code == "travel_time":
+        limit = dep.medical.max_travel_hours
+        shortest = d["min_minutes"] / 60
+        nl = f"Snelste reis van ophalen tot overdracht duurt {shortest:.1f} uur; maximaal {limit} uur toegestaan"
+        en = f"The fastest journey from pickup to handover takes {shortest:.1f} hours; at most {limit} hours allowed"
+    elif code == "reception_closed":
+        nl = f"Opvang {rec.name} ({rec.id}) is gesloten op elk mogelijk overdrachtsmoment ({d['count']} vluchtopties {when_nl})"
+        en = f"Reception {rec.name} ({rec.id}) is closed at every possible handover time ({d['count']} flight options {when_en})"
+    elif code == "blocked":
+        s, e = d["window"]
+        tz = sc.home_tz
+        nl = f"Vertrek geblokkeerd van {timeutil.at(s, tz):%d-%m %H:%M} tot {timeutil.at(e, tz):%d-%m %H:%M}; geen vlucht daarbuiten"
+        en = f"Departure blocked from {timeutil.at(s, tz):%d-%m %H:%M} to {timeutil.at(e, tz):%d-%m %H:%M}; no flight outside it"
+    elif code in ("pickup_window", "horizon"):
+        nl, en = "Geen vlucht past in het ophaalvenster en de planperiode", "No flight fits the pickup window and the horizon"
+    elif code == "escort_shortage":
+        who_nl = "escort" if d["need"] == 1 else f"{d['need']} escorts"
+        who_en = "escort" if d["need"] == 1 else f"{d['need']} escorts"
+        if d.get("visa"):
+            nl = f"Geen {who_nl} met geldig visum voor {d['country']} beschikbaar {when_nl}"
+            en = f"No {who_en} with a valid visa for {d['country']} available {when_en}"
+        else:
+            nl = f"Geen {who_nl} beschikbaar {when_nl}"
+            en = f"No {who_en} available {when_en}"
+    elif code == "escort_skill":
+        lacks = d["lacks"]
+        parts_nl = {"team_leader": "een teamleider", "minors": "een escort met aantekening minderjarigen"}
+        parts_en = {"team_leader": "a team leader", "minors": "an escort qualified for minors"}
+        nl_items = [parts_nl.get(x, f"een escort van hetzelfde geslacht ({dep.sex})") for x in lacks]
+        en_items = [parts_en.get(x, f"an escort of the same sex ({dep.sex})") for x in lacks]
+        nl = f"Geen team met {' en '.join(nl_items)} beschikbaar {when_nl}"
+        en = f"No team with {' and '.join(en_items)} available {when_en}"
+    elif code == "medic_shortage":
+        skills = ", ".join(d["skills"])
+        role_nl = {"nurse": "verpleegkundige", "physician": "arts"}[d["role"]]
+        nl = f"Geen {role_nl}{' met ' + skills if skills else ''} beschikbaar {when_nl}"
+        en = f"No {d['role']}{' with ' + skills if skills else ''} available {when_en}"
+    elif code == "no_vehicle":
+        kind_nl, kind_en = ("brancardvoertuig", "stretcher vehicle") if d.get("stretcher") else ("voertuig", "vehicle")
+        nl = f"Geen {kind_nl} voor {d['passengers']} personen beschikbaar {when_nl}"
+        en = f"No {kind_en} for {d['passengers']} people available {when_en}"
+    elif code == "no_route":
+        nl = f"Geen vlucht(combinatie) naar {d['airport']} binnen ophaalvenster en deadline"
+        en = f"No flight or connection to {d['airport']} within the pickup window and deadline"
+    elif code == "no_stretcher_route":
+        nl = f"Geen vlucht naar {d['airport']} die een brancard meeneemt binnen ophaalvenster en deadline"
+        en = f"No flight to {d['airport']} that takes a stretcher within the pickup window and deadline"
+    elif code == "medif_lead":
+        nl = f"Geen vlucht naar {d['airport']} die de MEDIF-termijn van de maatschappij haalt"
+        en = f"No flight to {d['airport']} far enough ahead for the carrier's MEDIF lead time"
+    elif code == "no_seats_route":
+        nl = f"Geen vlucht naar {d['airport']} met {d['seats']} stoelen voor terugkeerder en begeleiders"
+        en = f"No flight to {d['airport']} with {d['seats']} seats for the returnee and companions"
+    else:
+        nl = en = code
+    return Reason(f.rule, code, nl, en)
+
+
+_CONTENTION = {
+    "seats_full": (4, "alle stoelen zijn al ingezet voor andere vertrekken", "all seats are taken by other departures"),
+    "airline_cap": (4, "het maximum aantal begeleide terugkeerders per vlucht is bereikt",
+                    "the airline's limit of escorted returnees per flight is reached"),
+    "escorts_busy": (6, "alle geschikte escorts zijn al ingezet", "every suitable escort is already deployed"),
+    "medic_busy": (5, "alle geschikte medici zijn al ingezet", "every suitable medic is already deployed"),
+    "vehicle_busy": (11, "alle geschikte voertuigen zijn al ingezet", "every suitable vehicle is already in use"),
+}
+
+
+def contention_reasons(cands: Candidates, unit: Unit, ledger: Ledger) -> list[Reason]:
+    """For a unit with options that the plan left out: what the plan took on each option."""
+    sc = cands.sc
+    causes: dict[str, list[date]] = {}
+    for opt in unit.options:
+        _, blocker = try_option(cands, ledger, opt)
+        code = blocker[0] if blocker else "seats_full"
+        causes.setdefault(code, []).append(rules.local_date(sc, opt.first_departs, opt.legs[0].origin))
+    out = []
+    for code, days in sorted(causes.items(), key=lambda kv: -len(kv[1])):
+        rule, nl, en = _CONTENTION[code]
+        when_nl, when_en = _span(min(days), max(days))
+        out.append(Reason(rule, code, f"Op alle {len(days)} passende vluchtopties {when_nl}: {nl}",
+                          f"On all {len(days)} fitting flight options {when_en}: {en}"))
+    if len(unit.members) > 1:
+        out.append(Reason(10, "family", "Het gezin reist samen of niet: voor alle gezinsleden samen is geen plek",
+                          "The family travels together or not at all: there is no room for all members together"))
+    return out
+
+
+def unplanned_reasons(cands: Candidates, selection: Selection) -> dict[str, list[Reason]]:
+    """Reasons per unplanned departure id."""
+    ledger = Ledger(cands)
+    for chosen in selection.chosen.values():
+        ledger.commit(chosen)
+    out: dict[str, list[Reason]] = {}
+    for unit in cands.units:
+        if unit.index in selection.chosen:
+            continue
+        if unit.options:
+            reasons = contention_reasons(cands, unit, ledger)
+        else:
+            reasons = [finding_reason(cands, f) for f in unit.diagnosis]
+        reasons = reasons or [Reason(0, "unknown", "Geen geldige planning gevonden", "No valid plan found")]
+        for dep in unit.members:
+            out[dep.id] = reasons
+    return out
+
+
+def summary_codes(reasons: dict[str, list[Reason]]) -> Counter:
+    return Counter(r.code for rs in reasons.values() for r in rs[:1])

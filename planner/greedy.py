@@ -1,0 +1,159 @@
+"""Greedy construction: a complete, rule-abiding selection, fast.
+
+It serves as the warm start of the CP-SAT model (complete hints help far more than partial
+ones) and as the ``--quick`` mode. Units are taken by priority, most constrained first; each
+takes its earliest option for which a team, a medic, seats and vehicles are still free.
+"""
+from __future__ import annotations
+
+from bisect import insort
+from collections import defaultdict
+
+from . import rules
+from .candidates import Candidates, CompanionChoice, Option
+from .selection import Chosen, Selection
+
+
+class Ledger:
+    """Resources already committed: seats per leg, escorted returnees per leg, busy spans."""
+
+    def __init__(self, cands: Candidates):
+        self.sc = cands.sc
+        self.seats = defaultdict(int)
+        self.escorted = defaultdict(int)
+        self.busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.rest = rules.rest_minutes(cands.sc)
+
+    def free(self, who: str, start: int, end: int) -> bool:
+        return not any(rules.overlaps(start, end, s, e) for s, e in self.busy[who])
+
+    def seats_left(self, leg) -> int:
+        return leg.seats - self.seats[leg.id]
+
+    def commit(self, chosen: Chosen) -> None:
+        opt = chosen.option
+        for i, m in enumerate(opt.members):
+            seats = rules.returnee_seats(self.sc, m.dep)
+            for leg in opt.legs:
+                self.seats[leg.id] += seats
+                if chosen.escorts[i]:
+                    self.escorted[leg.id] += 1
+            for c in chosen.escorts[i] + chosen.medics[i]:
+                self._commit_companion(opt, c)
+        for trip, vehicle in zip(opt.trips, chosen.vehicles):
+            insort(self.busy[vehicle], trip.busy)
+
+    def _commit_companion(self, opt: Option, c: CompanionChoice) -> None:
+        for leg in opt.legs + c.ret:
+            self.seats[leg.id] += 1
+        insort(self.busy[c.companion.id], (c.start, c.end + self.rest))
+
+
+def _scarcity(choice: CompanionChoice) -> tuple:
+    """Prefer companions with fewer visas and skills: keep the versatile ones for later."""
+    p = choice.companion
+    return (len(p.visas) + 2 * len(p.skills), choice.cost, p.id)
+
+
+def _pick_team(sc, dep, need: int, choices: list[CompanionChoice], usable) -> list[CompanionChoice] | None:
+    """Choose ``need`` escorts that form a valid team (rules 6 and 8), or None."""
+    pool = sorted((c for c in choices if usable(c)), key=_scarcity)
+    demands = []
+    if need >= 2:
+        demands.append(lambda p: "team_leader" in p.skills)
+    if dep.kind == "minor":
+        demands.append(lambda p: "minors" in p.skills)
+        if dep.sex in ("M", "F"):
+            demands.append(lambda p: p.sex == dep.sex)
+    team: list[CompanionChoice] = []
+    open_demands = list(demands)
+    while open_demands and len(team) < need:
+        best = max((c for c in pool if c not in team), default=None,
+                   key=lambda c: (sum(d(c.companion) for d in open_demands), -_scarcity(c)[0]))
+        if best is None or not any(d(best.companion) for d in open_demands):
+            return None
+        team.append(best)
+        open_demands = [d for d in open_demands if not d(best.companion)]
+        pool = [c for c in pool if c.companion.id != best.companion.id]
+    if open_demands:
+        return None
+    for c in pool:
+        if len(team) >= need:
+            break
+        if c not in team:
+            team.append(c)
+    return team if len(team) == need else None
+
+
+Blocker = tuple[str, dict]
+
+
+def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen | None, Blocker | None]:
+    """The option with a free team, medic, seats and vehicles, or what is taken already."""
+    sc = cands.sc
+    extra = defaultdict(int)  # seats this option would take, beyond the ledger
+    taken: set[str] = set()
+    for m in opt.members:
+        for leg in opt.legs:
+            extra[leg.id] += rules.returnee_seats(sc, m.dep)
+    escorted = sum(1 for m in opt.members if rules.required_escorts(sc, m.dep))
+    for leg in opt.legs:
+        cap = sc.airlines[leg.carrier].max_escorted_per_flight
+        if escorted and ledger.escorted[leg.id] + escorted > cap:
+            return None, ("airline_cap", {"flight": leg.number, "cap": cap})
+
+    def usable(c: CompanionChoice) -> bool:
+        if c.companion.id in taken or not ledger.free(c.companion.id, c.start, c.end + ledger.rest):
+            return False
+        return all(ledger.seats_left(leg) - extra[leg.id] >= 1 for leg in c.ret)
+
+    def take(c: CompanionChoice) -> None:
+        taken.add(c.companion.id)
+        for leg in opt.legs + c.ret:
+            extra[leg.id] += 1
+
+    escorts, medics = [], []
+    for i, m in enumerate(opt.members):
+        need = rules.required_escorts(sc, m.dep)
+        team = _pick_team(sc, m.dep, need, opt.escorts[i], usable) if need else []
+        if team is None:
+            return None, ("escorts_busy", {"departure": m.dep.id, "need": need})
+        for c in team:
+            take(c)
+        medic: list[CompanionChoice] = []
+        if m.dep.medic_role:
+            pool = sorted((c for c in opt.medics[i] if usable(c)), key=lambda c: (c.cost, _scarcity(c)))
+            if not pool:
+                return None, ("medic_busy", {"departure": m.dep.id, "role": m.dep.medic_role})
+            medic = [pool[0]]
+            take(pool[0])
+        escorts.append(team)
+        medics.append(medic)
+    for leg in opt.legs:
+        if ledger.seats_left(leg) < extra[leg.id]:
+            return None, ("seats_full", {"flight": leg.number})
+    vehicles = []
+    for trip in opt.trips:
+        free = [v for v in trip.vehicles if v not in vehicles and ledger.free(v, *trip.busy)]
+        if not free:
+            return None, ("vehicle_busy", {"stretcher": trip.stretcher})
+        # The smallest vehicle that fits keeps the large and stretcher ones for those who need them.
+        free.sort(key=lambda v: (sc.vehicles[v].stretcher, sc.vehicles[v].seats, v))
+        vehicles.append(free[0])
+    return Chosen(opt, escorts, medics, vehicles), None
+
+
+def greedy(cands: Candidates) -> Selection:
+    ledger = Ledger(cands)
+    selection = Selection()
+    order = sorted((u for u in cands.units if u.options),
+                   key=lambda u: (-u.priority / len(u.members), len(u.options), u.name))
+    for unit in order:
+        ranked = sorted(unit.options, key=lambda o: (o.waiting, o.fare, o.index))
+        for opt in ranked:
+            chosen, _ = try_option(cands, ledger, opt)
+            if chosen is not None:
+                ledger.commit(chosen)
+                selection.chosen[unit.index] = chosen
+                break
+    return selection

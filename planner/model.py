@@ -1,0 +1,208 @@
+"""The CP-SAT model over the pruned candidates.
+
+Booleans: one per itinerary option, per companion choice (a companion with a fixed return)
+and per (pickup trip, vehicle). Each choice fixes its times, so a person's or a vehicle's
+"one thing at a time" becomes an at-most-one over each maximal clique of overlapping
+choices (a sweep over sorted spans), which is lighter than optional intervals.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from . import rules
+from .candidates import Candidates, CompanionChoice
+from .selection import Chosen, Selection, cost_cents
+
+
+@dataclass(slots=True)
+class ChoiceVar:
+    unit: int
+    option: int
+    member: int
+    choice: CompanionChoice
+    var: cp_model.IntVar
+
+
+def clique_cover(spans: list[tuple[int, int, object]]) -> list[list[object]]:
+    """Maximal sets of mutually overlapping half-open spans (start, end, item)."""
+    events = []
+    for i, (start, end, _) in enumerate(spans):
+        events.append((start, 1, i))
+        events.append((end, 0, i))  # ends sort before starts at the same time: touching is fine
+    events.sort()
+    active: set[int] = set()
+    grew = False
+    cliques = []
+    for _, is_start, i in events:
+        if is_start:
+            active.add(i)
+            grew = True
+        else:
+            if grew and len(active) > 1:
+                cliques.append([spans[j][2] for j in active])
+            grew = False
+            active.discard(i)
+    return cliques
+
+
+class PlanModel:
+    def __init__(self, cands: Candidates):
+        self.cands = cands
+        sc = self.sc = cands.sc
+        m = self.model = cp_model.CpModel()
+        self.x: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.planned: dict[int, cp_model.LinearExpr] = {}
+        self.escorts: list[ChoiceVar] = []
+        self.medics: list[ChoiceVar] = []
+        self.vehicles: dict[tuple[int, int, int, str], cp_model.IntVar] = {}
+        seat_terms: dict[str, list] = defaultdict(list)
+        escorted_terms: dict[str, list] = defaultdict(list)
+        busy: dict[str, list] = defaultdict(list)
+        rest = rules.rest_minutes(sc)
+
+        for unit in cands.units:
+            if not unit.options:
+                continue
+            xs = []
+            for opt in unit.options:
+                x = m.new_bool_var(f"x_{unit.index}_{opt.index}")
+                self.x[unit.index, opt.index] = x
+                xs.append(x)
+                for i, member in enumerate(opt.members):
+                    dep = member.dep
+                    for leg in opt.legs:
+                        seat_terms[leg.id].append((x, rules.returnee_seats(sc, dep)))
+                    need = rules.required_escorts(sc, dep)
+                    if need:
+                        for leg in opt.legs:
+                            escorted_terms[leg.id].append(x)
+                        self._team(unit.index, opt, i, need, x, seat_terms, busy, rest)
+                    if dep.medic_role:
+                        vs = self._companions(unit.index, opt, i, opt.medics[i], self.medics, seat_terms, busy, rest)
+                        m.add(sum(vs) == x)
+                for t, trip in enumerate(opt.trips):
+                    vs = []
+                    for vid in trip.vehicles:
+                        v = m.new_bool_var(f"v_{unit.index}_{opt.index}_{t}_{vid}")
+                        self.vehicles[unit.index, opt.index, t, vid] = v
+                        busy[vid].append((trip.busy[0], trip.busy[1], v))
+                        vs.append(v)
+                    m.add(sum(vs) == x)
+            m.add_at_most_one(xs)
+            self.planned[unit.index] = sum(xs)
+
+        for leg_id, terms in seat_terms.items():
+            leg = sc.flights[leg_id]
+            if sum(w for _, w in terms) > leg.seats:
+                m.add(sum(w * v for v, w in terms) <= leg.seats)
+        for leg_id, xs in escorted_terms.items():
+            cap = sc.airlines[sc.flights[leg_id].carrier].max_escorted_per_flight
+            if len(xs) > cap:
+                m.add(sum(xs) <= cap)
+        for spans in busy.values():
+            for clique in clique_cover(spans):
+                m.add_at_most_one(clique)
+        self._objective_terms()
+
+    def _companions(self, u, opt, i, choices, into, seat_terms, busy, rest) -> list:
+        vs = []
+        for c in choices:
+            v = self.model.new_bool_var(f"c_{u}_{opt.index}_{i}_{c.companion.id}_{c.ret[0].id}")
+            into.append(ChoiceVar(u, opt.index, i, c, v))
+            for leg in opt.legs + c.ret:
+                seat_terms[leg.id].append((v, 1))
+            busy[c.companion.id].append((c.start, c.end + rest, v))
+            vs.append(v)
+        return vs
+
+    def _team(self, u, opt, i, need, x, seat_terms, busy, rest) -> None:
+        """Rules 6 and 8: exactly ``need`` escorts, a leader in a team of two or more, minors' needs."""
+        m, dep = self.model, opt.members[i].dep
+        choices = opt.escorts[i]
+        vs = self._companions(u, opt, i, choices, self.escorts, seat_terms, busy, rest)
+        m.add(sum(vs) == need * x)
+        pairs = list(zip(choices, vs))
+        if need >= 2:
+            m.add(sum(v for c, v in pairs if "team_leader" in c.companion.skills) >= x)
+        if dep.kind == "minor":
+            m.add(sum(v for c, v in pairs if "minors" in c.companion.skills) >= x)
+            if dep.sex in ("M", "F"):
+                m.add(sum(v for c, v in pairs if c.companion.sex == dep.sex) >= x)
+
+    # --- objective levels -------------------------------------------------------------
+
+    def _objective_terms(self) -> None:
+        m, cands = self.model, self.cands
+        self.l1 = sum(cands.units[u].priority * p for u, p in self.planned.items())
+        self.l2 = sum(cands.units[u].options[o].waiting * x for (u, o), x in self.x.items())
+        self.max_l2 = sum(max(o.waiting for o in u.options) for u in cands.units if u.options)
+        self.weight = self.max_l2 + 1  # one unit of priority outweighs every waiting hour together
+        self.l12 = self.weight * self.l1 - self.l2
+        self.cost = sum(cost_cents(cands.units[u].options[o].fare) * x for (u, o), x in self.x.items()) + \
+            sum(cost_cents(cv.choice.cost) * cv.var for cv in self.escorts + self.medics)
+        self.care = sum(cands.units[u].options[o].care_minutes * x for (u, o), x in self.x.items())
+        per_escort: dict[str, list] = defaultdict(list)
+        for cv in self.escorts:
+            per_escort[cv.choice.companion.id].append(cv.var)
+        self.most_missions = m.new_int_var(0, max((len(v) for v in per_escort.values()), default=0), "most_missions")
+        for vs in per_escort.values():
+            m.add(self.most_missions >= sum(vs))
+
+    # --- hints and reading solutions -------------------------------------------------------
+
+    def hint(self, selection: Selection) -> None:
+        m = self.model
+        m.clear_hints()
+        chosen_x = {(u, c.option.index) for u, c in selection.chosen.items()}
+        for key, x in self.x.items():
+            m.add_hint(x, key in chosen_x)
+        picked = set()
+        for u, c in selection.chosen.items():
+            for i, team in enumerate(c.escorts):
+                for ch in team:
+                    picked.add((u, c.option.index, i, id(ch)))
+            for i, team in enumerate(c.medics):
+                for ch in team:
+                    picked.add((u, c.option.index, i, id(ch)))
+        for cv in self.escorts + self.medics:
+            m.add_hint(cv.var, (cv.unit, cv.option, cv.member, id(cv.choice)) in picked)
+        vehicles = {(u, c.option.index, t, vid) for u, c in selection.chosen.items() for t, vid in enumerate(c.vehicles)}
+        for key, v in self.vehicles.items():
+            m.add_hint(v, key in vehicles)
+        missions: dict[str, int] = defaultdict(int)
+        for c in selection.chosen.values():
+            for team in c.escorts:
+                for ch in team:
+                    missions[ch.companion.id] += 1
+        m.add_hint(self.most_missions, max(missions.values(), default=0))
+
+    def selection(self, value) -> Selection:
+        """The selection a solution describes; ``value`` reads a variable (solver or callback)."""
+        sel = Selection()
+        teams: dict[tuple[int, int], dict[int, list]] = defaultdict(lambda: defaultdict(list))
+        medics: dict[tuple[int, int], dict[int, list]] = defaultdict(lambda: defaultdict(list))
+        for cv in self.escorts:
+            if value(cv.var):
+                teams[cv.unit, cv.option][cv.member].append(cv.choice)
+        for cv in self.medics:
+            if value(cv.var):
+                medics[cv.unit, cv.option][cv.member].append(cv.choice)
+        for (u, o), x in self.x.items():
+            if not value(x):
+                continue
+            opt = self.cands.units[u].options[o]
+            vehicles = []
+            for t, trip in enumerate(opt.trips):
+                vehicles.append(next(vid for vid in trip.vehicles if value(self.vehicles[u, o, t, vid])))
+            sel.chosen[u] = Chosen(opt, [teams[u, o][i] for i in range(len(opt.members))],
+                                   [medics[u, o][i] for i in range(len(opt.members))], vehicles)
+        return sel
+
+    def size(self) -> dict[str, int]:
+        proto = self.model.proto
+        return {"variables": len(proto.variables), "constraints": len(proto.constraints),
+                "options": len(self.x), "companion_choices": len(self.escorts) + len(self.medics),
+                "vehicle_choices": len(self.vehicles)}

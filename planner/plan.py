@@ -1,0 +1,81 @@
+"""The plan document (``vertrekplanner/plan@1``) built from a solved selection."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import ortools
+
+from . import rules, timeutil
+from .explain import unplanned_reasons
+from .scenario import Scenario
+from .solve import Result
+
+PLAN_FORMAT = "vertrekplanner/plan@1"
+
+
+def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = None,
+               settings: dict | None = None) -> dict:
+    cands, selection = result.candidates, result.selection
+    generated_at = generated_at or datetime.now(sc.home_tz)
+    by_dep: dict[str, dict] = {}
+    for chosen in selection.chosen.values():
+        opt = chosen.option
+        trip_of = {i: t for t, trip in enumerate(opt.trips) for i in trip.members}
+        for i, member in enumerate(opt.members):
+            dep = member.dep
+            rec = sc.reception[dep.reception]
+            by_dep[dep.id] = {
+                "id": dep.id,
+                "planned": True,
+                "flights": [leg.id for leg in opt.legs],
+                "pickup": {
+                    "location": dep.pickup_location,
+                    "vehicle": chosen.vehicles[trip_of[i]],
+                    "time": timeutil.iso(member.pickup, sc.tz(member.airport)),
+                    "airport": member.airport,
+                },
+                "escorts": [{"id": c.companion.id, "return_flights": [leg.id for leg in c.ret]}
+                            for c in chosen.escorts[i]],
+                "medics": [{"id": c.companion.id, "return_flights": [leg.id for leg in c.ret]}
+                           for c in chosen.medics[i]],
+                "handover": {"reception": rec.id,
+                             "time": timeutil.iso(rules.handover_time(rec, opt.arrival), sc.tz(rec.airport))},
+            }
+    reasons = unplanned_reasons(cands, selection)
+    departures = []
+    for dep in sc.departures.values():
+        if dep.id in by_dep:
+            departures.append(by_dep[dep.id])
+        else:
+            rs = reasons.get(dep.id, [])
+            departures.append({"id": dep.id, "planned": False, "reasons": [r.en for r in rs],
+                               "reasons_nl": [r.nl for r in rs], "reason_rules": [r.rule for r in rs]})
+    return {
+        "format": PLAN_FORMAT,
+        "scenario": sc.name,
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "solver": {
+            "status": result.status,
+            "wall_seconds": round(result.wall_seconds, 2),
+            "first_plan_seconds": round(result.first_plan_seconds, 3),
+            "objective": result.objective,
+            "bound": result.bound,
+            "gap": None if result.gap is None else round(result.gap, 6),
+            "ortools": ortools.__version__,
+            "stages": result.stages,
+            "model": result.model_size,
+            **(settings or {}),
+        },
+        "departures": departures,
+    }
+
+
+def write_plan(plan: dict, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)  # never leave a half-written plan behind
+    return path
