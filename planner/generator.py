@@ -629,9 +629,9 @@ def _static_ok(m: dict) -> bool:
     return m["doc"][0] <= m["doc"][1]
 
 
-def _feasible(net: _Network, members: list[dict], skip: frozenset = frozenset(), max_wait: int = 24 * 60) -> bool:
+def _feasible(net: _Network, members: list[dict], max_wait: int = 24 * 60) -> bool:
     """True when one itinerary serves all members (a family flies together) under every rule that
-    holds with unlimited escorts, medics, seats and vehicles. `skip` names checks to leave out."""
+    holds with unlimited escorts, medics, seats and vehicles; connections wait at most max_wait."""
     lead = members[0]
     if not all(_static_ok(m) for m in members):
         return False
@@ -664,15 +664,13 @@ def _feasible(net: _Network, members: list[dict], skip: frozenset = frozenset(),
             for m in members:
                 if any(pickup < e and s < arr for s, e in m["blocked"]):
                     ok = False
-                elif "document" not in skip and not (m["doc"][0] <= dep_date <= m["doc"][1]
-                                                     and m["doc"][0] <= arr_date <= m["doc"][1]):
+                elif not (m["doc"][0] <= dep_date <= m["doc"][1] and m["doc"][0] <= arr_date <= m["doc"][1]):
                     ok = False
-                elif "fit" not in skip and m["fit"] is not None and m["fit"] < arr_date:
+                elif m["fit"] is not None and m["fit"] < arr_date:
                     ok = False
-                elif "travel" not in skip and m["max_travel"] is not None \
-                        and arr + m["rec"]["transfer_minutes"] - pickup > m["max_travel"]:
+                elif m["max_travel"] is not None and arr + m["rec"]["transfer_minutes"] - pickup > m["max_travel"]:
                     ok = False
-                elif "open" not in skip and not _handover_open(net, m["rec"], arr):
+                elif not _handover_open(net, m["rec"], arr):
                     ok = False
                 if not ok:
                     break

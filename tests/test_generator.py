@@ -1,5 +1,8 @@
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -46,6 +49,19 @@ def test_same_seed_same_document_other_seed_other_document():
     c = json.dumps(g.generate("small", 43), sort_keys=True)
     assert a == b
     assert a != c
+
+
+def test_same_document_whatever_the_hash_seed():
+    code = "import json, hashlib; from planner.generator import generate; " \
+           "print(hashlib.sha256(json.dumps(generate('small', 8)).encode()).hexdigest())"
+    root = Path(g.__file__).resolve().parent.parent
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed, PYTHONPATH=str(root))
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True,
+                             check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
 
 
 def test_unknown_size_is_refused():
