@@ -715,7 +715,6 @@ class _Builder:
                                     if any(a in stretcher_airports for a in DESTINATIONS[c][0])]
         self.no_stretcher_countries = [c for c in self.countries if c not in self.stretcher_countries]
         self.serial = 0
-        self.notes: dict[str, str] = {}
 
     # ---- random pieces
 
@@ -982,6 +981,8 @@ def _departures(rng: random.Random, net: _Network, scenario: dict, size: str) ->
                 break
         else:
             reasons.remove(reason)  # this network cannot carry the reason; use the others
+            if not reasons:
+                raise RuntimeError("could not draw unplannable departures")
     items: list[tuple[str | None, list[dict]]] = [(None, f) for f in families]
     items += [(None, [d]) for d in singles] + [(r, [d]) for r, d in bad]
     rng.shuffle(items)
