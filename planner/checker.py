@@ -16,7 +16,8 @@ Readings of points the spec leaves open:
 - Missions of one person never overlap, members of one family included: an escort
   escorts one returnee at a time.
 - Every listed companion holds a seat on the outbound legs and on their return legs,
-  also when the entry is otherwise wrong (an unknown id, a medic listed as an escort).
+  also when the entry is otherwise wrong (an unknown id, a medic listed as an escort);
+  a person listed twice on one departure holds one seat.
 - A stretcher case in a non-stretcher vehicle is reported under rule 5 (which names it),
   not again under rule 11. A wrong final airport is reported under rule 1, not again
   under rule 9. A minor without any escort is rule 8 where only the minor floor asks
