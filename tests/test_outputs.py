@@ -1,0 +1,466 @@
+"""Itineraries, handover letters and the index written from a plan.
+
+Plans here come from a small greedy picker (``greedy_plan``) over the reference
+scenario and from a hand-made scenario whose times are known exactly, so the outputs
+can be checked against values computed independently of ``planner.outputs``.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from pypdf import PdfReader
+
+from planner import rules, timeutil
+from planner.outputs import pdf as pdf_module
+from planner.outputs import write_outputs
+from planner.scenario import Scenario, parse_scenario
+
+SCENARIOS = Path("/work/shared/scenarios")
+if not SCENARIOS.is_dir():  # a CI clone has shared/ beside the repo
+    SCENARIOS = Path(__file__).resolve().parents[2] / "shared" / "scenarios"
+
+
+# --- Plans for testing ------------------------------------------------------------------------
+
+def _itineraries(sc: Scenario, origin: str, dest: str, after: int, max_legs: int = 2):
+    """Flight-id lists from origin to dest leaving at or after ``after`` (at most two legs)."""
+    by_origin: dict[str, list] = {}
+    for f in sc.flights.values():
+        if not f.cancelled:
+            by_origin.setdefault(f.origin, []).append(f)
+    for fl in by_origin.values():
+        fl.sort(key=lambda f: f.departs)
+    for f1 in by_origin.get(origin, []):
+        if f1.departs < after:
+            continue
+        if f1.dest == dest:
+            yield [f1]
+        elif max_legs > 1:
+            for f2 in by_origin.get(f1.dest, []):
+                if f2.dest == dest and rules.connects(sc, f1, f2) and f2.departs - f1.arrives < 24 * 60:
+                    yield [f1, f2]
+
+
+def _returns(sc: Scenario, person, dest: str, after: int):
+    for legs in _itineraries(sc, dest, person.base, after):
+        if rules.visa_problem(sc, person, legs) is None:
+            return legs
+    return None
+
+
+def greedy_plan(sc: Scenario, generated_at: str = "2026-11-30T09:00:12+01:00") -> dict:
+    """A plausible plan: earliest feasible itinerary, first fitting companions and vehicle.
+
+    Enough to exercise the outputs; companions are used once each and seats are not counted.
+    """
+    used: set[str] = set()
+    vehicle_busy: dict[str, list] = {}
+    entries = []
+    for dep in sorted(sc.departures.values(), key=lambda d: -d.priority):
+        entry = _plan_one(sc, dep, used, vehicle_busy)
+        entries.append(entry or {"id": dep.id, "planned": False, "reasons": ["no feasible choice found"]})
+    return {"format": "vertrekplanner/plan@1", "scenario": sc.name, "generated_at": generated_at,
+            "solver": {"status": "FEASIBLE"}, "departures": entries}
+
+
+def _plan_one(sc: Scenario, dep, used, vehicle_busy):
+    rec = sc.reception[dep.reception]
+    if not rec.confirmed or (dep.kind == "minor" and not rules.minor_reception_ok(rec)):
+        return None
+    loc = sc.locations[dep.pickup_location]
+    for airport in loc.drive_minutes:
+        for legs in _itineraries(sc, airport, rec.airport, sc.planning_time):
+            first, final = legs[0], legs[-1].arrives
+            pickup = rules.pickup_time(sc, dep, airport, first.departs)
+            if not (rules.instant_in_window(pickup, dep.pickup_window) and pickup >= sc.planning_time
+                    and first.departs >= dep.ready_from and final < dep.deadline):
+                continue
+            if dep.stretcher and not all(rules.stretcher_leg_ok(sc, leg) for leg in legs):
+                continue
+            if dep.medical_need and not all(rules.medif_ok(sc, leg) for leg in legs):
+                continue
+            handover = rules.handover_time(rec, final)
+            if not rules.reception_open_at(sc, rec, handover):
+                continue
+            limit = rules.travel_minutes_limit(dep)
+            if limit is not None and handover - pickup > limit:
+                continue
+            if not (rules.document_valid_on(dep, rules.local_date(sc, first.departs, airport))
+                    and rules.document_valid_on(dep, rules.local_date(sc, final, rec.airport))
+                    and rules.fit_to_fly_on(dep, rules.local_date(sc, final, rec.airport))):
+                continue
+            team = _companions(sc, dep, legs, pickup, used)
+            if team is None:
+                continue
+            escorts, medics = team
+            drive = loc.drive_minutes[airport]
+            busy = rules.vehicle_busy(pickup, drive)
+            vehicle = next((v for v in sc.vehicles.values()
+                            if v.seats >= 1 + len(escorts) + len(medics) and (v.stretcher or not dep.stretcher)
+                            and rules.span_in_any(*busy, v.available)
+                            and not any(rules.overlaps(*busy, *b) for b in vehicle_busy.get(v.id, []))), None)
+            if vehicle is None:
+                continue
+            vehicle_busy.setdefault(vehicle.id, []).append(busy)
+            used.update(c["id"] for c in escorts + medics)
+            return {
+                "id": dep.id, "planned": True, "flights": [f.id for f in legs],
+                "pickup": {"location": loc.id, "vehicle": vehicle.id, "time": timeutil.iso(pickup, sc.tz(airport)),
+                           "airport": airport},
+                "escorts": escorts, "medics": medics,
+                "handover": {"reception": rec.id, "time": timeutil.iso(handover, sc.tz(rec.airport))},
+            }
+    return None
+
+
+def _companions(sc: Scenario, dep, legs, pickup, used):
+    final = legs[-1].arrives
+    after = final + rules.turnaround_minutes(sc)
+
+    def candidates(pool):
+        for person in pool.values():
+            if person.id in used or rules.visa_problem(sc, person, legs) is not None:
+                continue
+            back = _returns(sc, person, legs[-1].dest, after)
+            if back is None or back[-1].arrives - pickup > rules.max_away_minutes(sc):
+                continue
+            if rules.span_in_any(pickup, back[-1].arrives, person.available):
+                yield person, back
+
+    medics = []
+    if dep.medic_role:
+        found = next(((m, back) for m, back in candidates(sc.medics) if rules.medic_qualifies(m, dep)), None)
+        if found is None:
+            return None
+        medics = [{"id": found[0].id, "return_flights": [f.id for f in found[1]]}]
+    n = rules.required_escorts(sc, dep)
+    pool = list(itertools.islice(candidates(sc.escorts), 12))
+    for team in itertools.combinations(pool, n):
+        if not rules.team_ok(dep, [p for p, _ in team]):
+            escorts = [{"id": p.id, "return_flights": [f.id for f in back]} for p, back in team]
+            return escorts, medics
+    return None
+
+
+# --- A hand-made scenario with exact times ------------------------------------------------------
+
+ALWAYS_OPEN = {d: ["00:00", "24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+UNICODE_NAMES = {
+    "KMAR-901": "Wachtmeester José Ñúñez-Łukasiewicz Gonçalves-Øvergård",
+    "KMAR-902": "Opperwachtmeester Дмитрий Иванович Соколов-Петровский",
+    "KMAR-903": "Wachtmeester محمد بن عبد الله العلوي",
+    "MED-901": "Verpleegkundige 王小明 Ελένη Παπαδοπούλου",
+}
+PERSON_REF = "P-SECRET-4711"
+BIRTH_DATE = "1961-07-14"
+RECEPTION_CONTACT = "Dr. R. Sharma, +977 1 555 0199"
+
+
+def exact_scenario() -> dict:
+    """One stretcher case AMS → DOH → KTM over the 2027 spring-forward night, one minor to ALG.
+
+    The pickup (01:00 CET) lies before the clock change at 02:00 and the first flight
+    (05:30 CEST) after it; the final arrival is in Kathmandu (+05:45).
+    """
+    window = ["2027-03-20T00:00:00+01:00", "2027-04-20T00:00:00+02:00"]
+    flights = [
+        ("QR274-OUT", "QR", "QR274", "AMS", "DOH", "2027-03-28T05:30:00+02:00", "2027-03-28T13:10:00+03:00", True),
+        ("QR648-OUT", "QR", "QR648", "DOH", "KTM", "2027-03-28T16:00:00+03:00", "2027-03-28T23:15:00+05:45", True),
+        ("QR649-RET", "QR", "QR649", "KTM", "DOH", "2027-03-29T09:00:00+05:45", "2027-03-29T11:45:00+03:00", False),
+        ("QR273-RET", "QR", "QR273", "DOH", "AMS", "2027-03-29T14:30:00+03:00", "2027-03-29T20:10:00+02:00", False),
+        ("AF1054-OUT", "AF", "AF1054", "AMS", "ALG", "2027-03-30T10:00:00+02:00", "2027-03-30T12:30:00+01:00", False),
+        ("AF1055-RET", "AF", "AF1055", "ALG", "AMS", "2027-03-30T16:00:00+01:00", "2027-03-30T20:40:00+02:00", False),
+    ]
+    return {
+        "format": "vertrekplanner/scenario@1", "name": "exact",
+        "planning_time": "2027-03-20T09:00:00+01:00",
+        "horizon": ["2027-03-20T00:00:00+01:00", "2027-04-20T00:00:00+02:00"],
+        "planning_unit": {"phone": "+31 88 000 0000", "email": "regie@example.invalid"},
+        "parameters": {"checkin_minutes": 180, "min_connection_minutes": 90,
+                       "escorts_by_risk": {"none": 0, "low": 2, "medium": 2, "high": 3},
+                       "escort_min_turnaround_minutes": 120, "escort_max_away_hours": 96,
+                       "escort_rest_hours": 12, "overnight_cost_eur": 160,
+                       "visa_required_countries": [], "stretcher_seats": 6, "max_connections": 1},
+        "airlines": [{"code": "QR", "max_escorted_per_flight": 3, "accepts_stretcher": True, "medif_lead_hours": 48},
+                     {"code": "AF", "max_escorted_per_flight": 2, "accepts_stretcher": True, "medif_lead_hours": 72}],
+        "flights": [{"id": i, "carrier": c, "number": n, "from": a, "to": b, "departs": d, "arrives": r,
+                     "seats": 9, "stretcher": s, "fare_eur": 700} for i, c, n, a, b, d, r, s in flights],
+        "locations": [{"id": "AMC", "name": "Amsterdam UMC", "kind": "hospital", "drive_minutes": {"AMS": 30}},
+                      {"id": "KWV", "name": "Kamp Zeist", "kind": "reception_centre", "drive_minutes": {"AMS": 60}}],
+        "vehicles": [{"id": "DVO-AMB-9", "kind": "ambulance", "stretcher": True, "seats": 4, "available": [window]},
+                     {"id": "DVO-BUS-9", "kind": "van", "stretcher": False, "seats": 6, "available": [window]}],
+        "escorts": [
+            {"id": "KMAR-901", "name": UNICODE_NAMES["KMAR-901"], "sex": "F", "base": "AMS",
+             "skills": ["team_leader", "minors"], "visas": {}, "available": [window]},
+            {"id": "KMAR-902", "name": UNICODE_NAMES["KMAR-902"], "sex": "M", "base": "AMS",
+             "skills": [], "visas": {}, "available": [window]},
+            {"id": "KMAR-903", "name": UNICODE_NAMES["KMAR-903"], "sex": "M", "base": "AMS",
+             "skills": ["minors"], "visas": {}, "available": [window]},
+        ],
+        "medics": [{"id": "MED-901", "name": UNICODE_NAMES["MED-901"], "role": "nurse", "skills": ["icu"],
+                    "base": "AMS", "visas": {}, "available": [window], "day_rate_eur": 600}],
+        "reception": [
+            {"id": "REC-KTM-1", "name": "Bir Hospital", "kind": "hospital", "country": "NP", "airport": "KTM",
+             "transfer_minutes": 45, "confirmed": True, "open": ALWAYS_OPEN, "closed_dates": [],
+             "contact": RECEPTION_CONTACT},
+            {"id": "REC-DZ-9", "name": "Famille (Alger)", "kind": "family", "country": "DZ", "airport": "ALG",
+             "transfer_minutes": 60, "confirmed": True, "open": ALWAYS_OPEN, "closed_dates": [],
+             "contact": "Mme B. Haddad, +213 21 00 00 00"},
+        ],
+        "departures": [
+            {"id": "BV-2027-000001", "kind": "medical",
+             "person": {"ref": PERSON_REF, "sex": "M", "birth_date": BIRTH_DATE}, "priority": 5, "risk": "low",
+             "pickup": {"location": "AMC", "window": window}, "ready_from": "2027-03-21T00:00:00+01:00",
+             "deadline": "2027-04-10T00:00:00+02:00", "destination_country": "NP", "destination_airports": ["KTM"],
+             "reception": "REC-KTM-1",
+             "travel_document": {"kind": "laissez-passer", "valid_from": "2027-03-01", "valid_until": "2027-05-01"},
+             "fit_to_fly_until": "2027-04-30",
+             "medical": {"stretcher": True, "wheelchair": None, "oxygen": True, "medic_role": "nurse",
+                         "medic_skills": ["icu"], "max_travel_hours": 40}},
+            {"id": "BV-2027-000002", "kind": "minor",
+             "person": {"ref": "P-MINOR-0815", "sex": "F", "birth_date": "2011-02-03"}, "priority": 4, "risk": "none",
+             "pickup": {"location": "KWV", "window": window}, "ready_from": "2027-03-21T00:00:00+01:00",
+             "deadline": "2027-04-10T00:00:00+02:00", "destination_country": "DZ", "destination_airports": ["ALG"],
+             "reception": "REC-DZ-9",
+             "travel_document": {"kind": "passport", "valid_from": "2027-01-01", "valid_until": "2030-01-01"}},
+            {"id": "BV-2027-000003", "kind": "other",
+             "person": {"ref": "P-OTHER-0001", "sex": "X"}, "priority": 1, "risk": "none",
+             "pickup": {"location": "KWV", "window": window}, "ready_from": "2027-03-21T00:00:00+01:00",
+             "deadline": "2027-04-10T00:00:00+02:00", "destination_country": "NP", "destination_airports": ["KTM"],
+             "reception": "REC-KTM-1",
+             "travel_document": {"kind": "passport", "valid_from": "2027-01-01", "valid_until": "2030-01-01"}},
+        ],
+    }
+
+
+def exact_plan() -> dict:
+    back = ["QR649-RET", "QR273-RET"]
+    return {
+        "format": "vertrekplanner/plan@1", "scenario": "exact", "generated_at": "2027-03-20T09:00:12+01:00",
+        "departures": [
+            {"id": "BV-2027-000001", "planned": True, "flights": ["QR274-OUT", "QR648-OUT"],
+             "pickup": {"location": "AMC", "vehicle": "DVO-AMB-9", "time": "2027-03-28T01:00:00+01:00",
+                        "airport": "AMS"},
+             "escorts": [{"id": "KMAR-902", "return_flights": back}, {"id": "KMAR-901", "return_flights": back}],
+             "medics": [{"id": "MED-901", "return_flights": back}],
+             "handover": {"reception": "REC-KTM-1", "time": "2027-03-29T00:00:00+05:45"}},
+            {"id": "BV-2027-000002", "planned": True, "flights": ["AF1054-OUT"],
+             "pickup": {"location": "KWV", "vehicle": "DVO-BUS-9", "time": "2027-03-30T06:00:00+02:00",
+                        "airport": "AMS"},
+             "escorts": [{"id": "KMAR-903", "return_flights": ["AF1055-RET"]}], "medics": [],
+             "handover": {"reception": "REC-DZ-9", "time": "2027-03-30T13:30:00+01:00"}},
+            {"id": "BV-2027-000003", "planned": False, "reasons": ["geen stoelen meer op QR648"]},
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def exact():
+    return parse_scenario(exact_scenario())
+
+
+@pytest.fixture(scope="session")
+def exact_out(exact, tmp_path_factory):
+    out = tmp_path_factory.mktemp("exact")
+    return out, write_outputs(exact, exact_plan(), out)
+
+
+@pytest.fixture(scope="session")
+def small():
+    return parse_scenario(json.loads((SCENARIOS / "small.json").read_text()))
+
+
+@pytest.fixture(scope="session")
+def small_plan(small):
+    return greedy_plan(small)
+
+
+@pytest.fixture(scope="session")
+def small_out(small, small_plan, tmp_path_factory):
+    out = tmp_path_factory.mktemp("small")
+    return out, write_outputs(small, small_plan, out)
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+
+
+# --- Tests ------------------------------------------------------------------------------------
+
+def test_greedy_plan_plans_part_of_small(small_plan):
+    planned = [d for d in small_plan["departures"] if d["planned"]]
+    assert 3 <= len(planned) < len(small_plan["departures"])
+
+
+def test_layout_and_index_link_every_file(small, small_plan, small_out):
+    out, written = small_out
+    assert all(p.is_file() for p in written)
+    assert len(set(written)) == len(written)
+    planned = [d for d in small_plan["departures"] if d["planned"]]
+    for d in planned:
+        for rel in (f"itineraries/{d['id']}.html", f"itineraries/{d['id']}.pdf",
+                    f"letters/{d['id']}.en.html", f"letters/{d['id']}.en.pdf"):
+            assert out / rel in written, rel
+        for e in d["escorts"]:
+            assert (out / "calendars" / f"escort-{e['id']}.ics").is_file()
+        for m in d["medics"]:
+            assert (out / "calendars" / f"medic-{m['id']}.ics").is_file()
+        assert (out / "calendars" / f"vehicle-{d['pickup']['vehicle']}.ics").is_file()
+    assert (out / "calendars" / "regievoerder.ics").is_file()
+    index = (out / "index.html").read_text()
+    links = set(re.findall(r'href="([^"]+)"', index))
+    others = {p.relative_to(out).as_posix() for p in written} - {"index.html"}
+    assert links == others
+    for d in small_plan["departures"]:
+        if not d["planned"]:
+            assert d["id"] in index and d["reasons"][0] in index
+
+
+def _expected_local(text: str, zone: str) -> tuple[str, str]:
+    """(HH:MM, zone label) computed straight from the scenario text, not by the outputs."""
+    t = datetime.fromisoformat(text).astimezone(ZoneInfo(zone))
+    off = t.utcoffset().total_seconds() / 60
+    label = f"UTC{'+' if off >= 0 else '-'}{int(abs(off)) // 60:02d}:{int(abs(off)) % 60:02d}"
+    return t.strftime("%H:%M"), label
+
+
+def test_itinerary_local_times_with_zone_names(exact_out):
+    out, _ = exact_out
+    html = (out / "itineraries" / "BV-2027-000001.html").read_text()
+    # Pickup before the clock change reads CET, the first flight after it CEST.
+    assert "zo 28 mrt 2027 01:00 <span class=\"zone\">Europe/Amsterdam (CET, UTC+01:00)</span>" in html
+    assert "zo 28 mrt 2027 05:30 <span class=\"zone\">Europe/Amsterdam (CEST, UTC+02:00)</span>" in html
+    assert "zo 28 mrt 2027 23:15 <span class=\"zone\">Asia/Kathmandu (UTC+05:45)</span>" in html
+    assert "Asia/Qatar" in html and "QR274" in html and "QR648" in html
+    # Check-in: 180 minutes before 05:30 CEST is 01:30 CET (wall-clock arithmetic would say 02:30,
+    # an hour that does not exist that night).
+    assert "Inchecken uiterlijk</th><td>zo 28 mrt 2027 01:30 <span class=\"zone\">Europe/Amsterdam (CET, UTC+01:00)" in html
+    assert "02:30" not in html
+    # The connection at DOH: 13:10 → 16:00 local is 2 h 50 min.
+    assert "Overstap in" in html and "2 u 50 min" in html
+
+
+def test_itinerary_local_times_match_scenario_for_small(small, small_plan, small_out):
+    out, _ = small_out
+    flights = {f["id"]: f for f in small.raw["flights"]}
+    for d in (d for d in small_plan["departures"] if d["planned"]):
+        html = (out / "itineraries" / f"{d['id']}.html").read_text()
+        for fid in d["flights"]:
+            f = flights[fid]
+            for text, airport in ((f["departs"], f["from"]), (f["arrives"], f["to"])):
+                hhmm, offset = _expected_local(text, small.tz(airport).key)
+                assert re.search(rf"{hhmm} <span class=\"zone\">{re.escape(small.tz(airport).key)} \([^)]*{re.escape(offset)}\)",
+                                 html), (d["id"], fid, text)
+
+
+def test_itinerary_service_codes_team_and_deadlines(exact_out):
+    out, _ = exact_out
+    html = (out / "itineraries" / "BV-2027-000001.html").read_text()
+    codes = set(re.findall(r"<td><b>([A-Z]{4})</b></td>", html))
+    assert codes == {"DEPA", "MEDA", "STCR", "OXYG"}
+    # MEDIF: first departure 05:30 CEST on 28 March minus QR's 48 hours = 26 March 04:30 CET.
+    assert "MEDIF indienen uiterlijk</th><td width=\"66%\">vr 26 mrt 2027 04:30 <span class=\"zone\">Europe/Amsterdam (CET, UTC+01:00)" in html
+    # Removability check 24 h before pickup (01:00 CET on 28 March).
+    assert "za 27 mrt 2027 01:00 <span class=\"zone\">Europe/Amsterdam (CET" in html
+    # The team leader is the escort with the skill, though listed second in the plan.
+    assert f"<b>{_html(UNICODE_NAMES['KMAR-901'])}</b>" in html
+    assert "teamleider" in html and "verpleegkundige" in html
+    assert RECEPTION_CONTACT in html  # the itinerary (behind login) carries the contact
+    assert PERSON_REF not in html and BIRTH_DATE not in html
+    # Return flights of each companion.
+    assert html.count("QR649") == 3 and html.count("QR273") == 3
+
+    minor = (out / "itineraries" / "BV-2027-000002.html").read_text()
+    codes = set(re.findall(r"<td><b>([A-Z]{4})</b></td>", minor))
+    assert codes == {"DEPA", "UMNR"}
+    assert "niet nodig" in minor  # no MEDIF without a medical need
+
+
+def _html(text: str) -> str:
+    from markupsafe import escape
+    return str(escape(text))
+
+
+def test_unescorted_departure_requests_depu(small, small_plan, tmp_path):
+    plan = json.loads(json.dumps(small_plan))
+    entry = next(d for d in plan["departures"] if d["planned"] and d["escorts"])
+    entry["escorts"] = []
+    write_outputs(small, plan, tmp_path)
+    html = (tmp_path / "itineraries" / f"{entry['id']}.html").read_text()
+    codes = set(re.findall(r"<td><b>([A-Z]{4})</b></td>", html))
+    assert "DEPU" in codes and "DEPA" not in codes
+
+
+def test_pdfs_open_and_carry_the_departure_id(exact_out, small_out):
+    for out, written in (exact_out, small_out):
+        pdfs = [p for p in written if p.suffix == ".pdf"]
+        assert pdfs
+        for p in pdfs:
+            dep_id = p.name.split(".")[0]
+            assert dep_id in pdf_text(p), p
+
+
+def test_pdf_prints_accented_and_cyrillic_names(exact_out):
+    out, _ = exact_out
+    text = pdf_text(out / "itineraries" / "BV-2027-000001.pdf")
+    assert "Ñúñez-Łukasiewicz" in text
+    assert "Дмитрий" in text
+    assert "Ελένη" in text
+
+
+def test_pdf_falls_back_to_core_font(exact, tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf_module, "shipped_fonts", lambda: None)
+    written = write_outputs(exact, exact_plan(), tmp_path)
+    text = pdf_text(tmp_path / "itineraries" / "BV-2027-000001.pdf")
+    # Latin-1 letters survive, others are reduced: no crash, no missing document.
+    assert "BV-2027-000001" in text and "Ñúñez-?ukasiewicz" in text and "Дмитрий" not in text
+    assert len([p for p in written if p.suffix == ".pdf"]) == 5
+
+
+def test_french_letter_only_for_francophone_destinations(small, small_plan, small_out, exact_out):
+    out, written = small_out
+    francophone = {"DZ", "SN", "CD", "MA", "TN"}
+    seen = set()
+    for d in (d for d in small_plan["departures"] if d["planned"]):
+        country = small.reception[d["handover"]["reception"]].country
+        fr = out / "letters" / f"{d['id']}.fr.html"
+        assert fr.exists() == (country in francophone), (d["id"], country)
+        seen.add(country in francophone)
+    out, written = exact_out
+    assert (out / "letters" / "BV-2027-000002.fr.pdf").is_file()
+    assert not (out / "letters" / "BV-2027-000001.fr.html").exists()
+    assert "Avis de remise" in (out / "letters" / "BV-2027-000002.fr.html").read_text()
+
+
+def test_letter_tells_arrival_companions_arrangements_and_nothing_private(exact_out):
+    out, _ = exact_out
+    en = (out / "letters" / "BV-2027-000001.en.html").read_text()
+    assert "QR648 from Hamad International Airport (DOH)" in en
+    assert "Arrival (local time)</th><td>Sun 28 Mar 2027 23:15 <span class=\"zone\">Asia/Kathmandu (UTC+05:45)" in en
+    assert "Expected handover</th><td>Mon 29 Mar 2027 00:00" in en
+    for cid in ("KMAR-901", "KMAR-902", "MED-901"):
+        assert _html(UNICODE_NAMES[cid]) in en
+    assert _html(UNICODE_NAMES["KMAR-903"]) not in en
+    assert "stretcher" in en and "Oxygen" in en and "nurse" in en
+    assert "+31 88 000 0000" in en and "regie@example.invalid" in en
+    assert "45 min" in en  # transfer
+    for private in (PERSON_REF, BIRTH_DATE, "icu", "ICU"):
+        assert private not in en
+    fr = (out / "letters" / "BV-2027-000002.fr.html").read_text()
+    assert "AF1054" in fr and "mar. 30 mars 2027 12 h 30" in fr and "Africa/Algiers" in fr
+    assert "P-MINOR-0815" not in fr and "2011-02-03" not in fr
+
+
+def test_outputs_are_reproducible(exact, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    wa, wb = write_outputs(exact, exact_plan(), a), write_outputs(exact, exact_plan(), b)
+    assert [p.relative_to(a) for p in wa] == [p.relative_to(b) for p in wb]
+    for pa, pb in zip(wa, wb):
+        if pa.suffix in (".ics", ".html"):
+            assert pa.read_bytes() == pb.read_bytes(), pa.name
