@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import math
 import re
+from io import StringIO
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -583,8 +584,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
     # header line tells the separator apart from the ';' inside cells.
     header = text.split("\n", 1)[0]
     sep = ";" if ";" in header and "," not in header else ","
-    from io import StringIO
-
     return pd.read_csv(
         StringIO(text), sep=sep, header=None, dtype=object,
         keep_default_na=False, na_values=[], skip_blank_lines=False,
@@ -846,6 +845,10 @@ def _write_xlsx(tables: dict[str, tuple[list[Column], list[list[Any]]]], path: P
             for cell in ws[1]:
                 cell.font, cell.fill = bold, fill
                 cell.alignment = Alignment(horizontal="left")
+            if sheet == "uitleg":
+                for row in ws.iter_rows(min_row=2):
+                    for cell in row:
+                        cell.alignment = Alignment(wrap_text=True, vertical="top")
             for pos in range(ws.max_column):
                 letter = get_column_letter(pos + 1)
                 sample = [ws.cell(row=r, column=pos + 1).value for r in range(1, min(ws.max_row, 40) + 1)]
@@ -880,6 +883,7 @@ _GENERAL = [
      "Extra columns are kept as extra fields. This sheet (uitleg) is ignored on reading."),
 ]
 _EMPTY_TEXT = {
+    "missing": ("Leeg = ontbreekt (wordt bij controle afgekeurd).", "Empty = missing (rejected by the check)."),
     "absent": ("Leeg = niet opgegeven.", "Empty = not given."),
     "null": ("Leeg = geen (null).", "Empty = none (null)."),
     "empty": ("Leeg = lege lijst.", "Empty = empty list."),
@@ -897,6 +901,8 @@ def _readme_frame() -> pd.DataFrame:
             if mode == "empty" and column.kind in ("int_map", "date_map", "hours"):
                 empty_nl, empty_en = "Leeg = geen.", "Empty = none."
             else:
+                if mode == "absent" and not column.optional and column.required_column:
+                    mode = "missing"
                 empty_nl, empty_en = _EMPTY_TEXT[mode]
             where = f"{sheet} (key)" if sheet in KEY_VALUE_SHEETS else sheet
             example = column.example if column.example is not None else kind.example
