@@ -15,6 +15,7 @@ The same plan always gives the same files (times, UIDs and DTSTAMPs come from th
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,10 +40,14 @@ def _env() -> Environment:
     )
 
 
-def generated_at(sc: Scenario, plan: dict) -> int:
-    """The plan's creation instant (epoch minutes); the planning time if the plan has none."""
+def generated_at(sc: Scenario, plan: dict) -> datetime:
+    """The plan's creation instant, to the second; the planning time if the plan has none.
+
+    Every stamp in the outputs (DTSTAMP, PDF dates) comes from here, never from the clock,
+    so the same plan gives the same files.
+    """
     text = plan.get("generated_at")
-    return timeutil.instant_minutes(text) if text else sc.planning_time
+    return timeutil.parse_instant(text) if text else timeutil.at(sc.planning_time)
 
 
 def _render(template: str, pdf: bool, **context) -> str:
@@ -79,8 +84,8 @@ def _calendar_name(sc: Scenario, owner: str) -> tuple[str, str]:
 def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningUnit | None = None) -> list[Path]:
     out = Path(out_dir)
     unit = unit or PlanningUnit.from_scenario(sc)
-    generated = generated_at(sc, plan)
-    created = timeutil.at(generated)
+    created = generated_at(sc, plan)
+    generated = timeutil.minutes(created)
     views = derive.planned_views(sc, plan)
     written: list[Path] = []
     links: dict[str, list[dict]] = {}
