@@ -55,9 +55,12 @@ def _scarcity(choice: CompanionChoice) -> tuple:
     return (len(p.visas) + 2 * len(p.skills), choice.cost, p.id)
 
 
-def _pick_team(sc, dep, need: int, choices: list[CompanionChoice], usable) -> list[CompanionChoice] | None:
-    """Choose ``need`` escorts that form a valid team (rules 6 and 8), or None."""
-    pool = sorted((c for c in choices if usable(c)), key=_scarcity)
+def _pick_team(dep, need: int, choices: list[CompanionChoice], usable, take) -> list[CompanionChoice] | None:
+    """Choose ``need`` escorts that form a valid team (rules 6 and 8), or None.
+
+    Members are taken one by one (``take`` books their seats), so each pick sees the seats
+    the earlier ones took, e.g. the last seat on a shared return leg.
+    """
     demands = []
     if need >= 2:
         demands.append(lambda p: "team_leader" in p.skills)
@@ -66,26 +69,20 @@ def _pick_team(sc, dep, need: int, choices: list[CompanionChoice], usable) -> li
         if dep.sex in ("M", "F"):
             demands.append(lambda p: p.sex == dep.sex)
     team: list[CompanionChoice] = []
-    open_demands = list(demands)
-    while open_demands and len(team) < need:
-        best = max((c for c in pool if c not in team), default=None,
-                   key=lambda c: (sum(d(c.companion) for d in open_demands), -_scarcity(c)[0]))
-        if best is None or not any(d(best.companion) for d in open_demands):
+    while len(team) < need:
+        pool = sorted((c for c in choices if usable(c)), key=_scarcity)
+        if not pool:
             return None
+        if demands:
+            best = max(pool, key=lambda c: (sum(d(c.companion) for d in demands), -_scarcity(c)[0]))
+            if not any(d(best.companion) for d in demands):
+                return None
+            demands = [d for d in demands if not d(best.companion)]
+        else:
+            best = pool[0]
         team.append(best)
-        open_demands = [d for d in open_demands if not d(best.companion)]
-        pool = [c for c in pool if c.companion.id != best.companion.id]
-    if open_demands:
-        return None
-    for c in pool:
-        if len(team) >= need:
-            break
-        if c not in team:
-            team.append(c)
-    return team if len(team) == need else None
-
-
-Blocker = tuple[str, dict]
+        take(best)
+    return None if demands else team
 
 
 def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen | None, Blocker | None]:
@@ -115,11 +112,9 @@ def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen |
     escorts, medics = [], []
     for i, m in enumerate(opt.members):
         need = rules.required_escorts(sc, m.dep)
-        team = _pick_team(sc, m.dep, need, opt.escorts[i], usable) if need else []
+        team = _pick_team(m.dep, need, opt.escorts[i], usable, take) if need else []
         if team is None:
             return None, ("escorts_busy", {"departure": m.dep.id, "need": need})
-        for c in team:
-            take(c)
         medic: list[CompanionChoice] = []
         if m.dep.medic_role:
             pool = sorted((c for c in opt.medics[i] if usable(c)), key=lambda c: (c.cost, _scarcity(c)))

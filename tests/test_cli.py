@@ -1,0 +1,56 @@
+"""The command line, end to end: plan, check, validate, exit codes."""
+from __future__ import annotations
+
+import json
+
+import tiny
+from planner.cli import main
+
+
+def write(tmp_path, data, name="scenario.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_plan_then_check(tmp_path):
+    scenario = write(tmp_path, tiny.scenario())
+    out = tmp_path / "out"
+    assert main(["plan", str(scenario), "--out", str(out), "--time-limit", "10", "--workers", "1"]) == 0
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert plan["format"] == "vertrekplanner/plan@1" and plan["departures"][0]["planned"]
+    assert plan["solver"]["ortools"] and "planned_priority" in plan["solver"]["objective"]
+    assert (out / "index.html").exists() and list((out / "calendars").glob("*.ics"))
+    assert main(["check", str(scenario), str(out / "plan.json")]) == 0
+
+    # A hand edit that drops an escort breaks rule 6: check says so and exits 1.
+    plan["departures"][0]["escorts"] = plan["departures"][0]["escorts"][:1]
+    edited = write(tmp_path, plan, "edited.json")
+    assert main(["check", str(scenario), str(edited)]) == 1
+
+
+def test_quick_mode_writes_a_valid_plan(tmp_path):
+    scenario = write(tmp_path, tiny.scenario())
+    out = tmp_path / "q"
+    assert main(["plan", str(scenario), "--out", str(out), "--quick", "--no-documents"]) == 0
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert plan["solver"]["status"] == "GREEDY"
+    assert main(["check", str(scenario), str(out / "plan.json")]) == 0
+
+
+def test_bad_input_exits_2_and_names_every_problem(tmp_path, capsys):
+    bad = tiny.scenario(format="nope", escorts=[tiny.escort("E1", sex="?")])
+    path = write(tmp_path, bad)
+    assert main(["validate", str(path)]) == 2
+    assert main(["plan", str(path), "--out", str(tmp_path / "o")]) == 2
+    out = capsys.readouterr().out
+    assert "scenario.format = 'nope'" in out and "escorts[E1].sex = '?'" in out
+    assert not (tmp_path / "o" / "plan.json").exists()
+
+
+def test_generate_and_template(tmp_path):
+    target = tmp_path / "small.json"
+    assert main(["generate", "--size", "small", "--seed", "3", "-o", str(target)]) == 0
+    assert main(["validate", str(target)]) == 0
+    workbook = tmp_path / "t.xlsx"
+    assert main(["template", str(workbook)]) == 0 and workbook.stat().st_size > 0
