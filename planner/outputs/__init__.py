@@ -26,7 +26,7 @@ from ..scenario import Scenario
 from . import derive
 from .derive import CalEvent, DepartureView, PlanningUnit, safe_name
 from .ics import write_calendar
-from .pdf import html_to_pdf
+from .pdf import PdfJob, render_all
 
 __all__ = ["write_outputs", "render_itinerary", "render_letter", "generated_at"]
 
@@ -89,6 +89,7 @@ def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningU
     views = derive.planned_views(sc, plan)
     written: list[Path] = []
     links: dict[str, list[dict]] = {}
+    jobs: list[PdfJob] = []
 
     for v in views:
         stem = v.file_stem()
@@ -96,17 +97,19 @@ def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningU
         links[v.id] = []
         html_path = out / "itineraries" / f"{stem}.html"
         written.append(_write_text(html_path, render_itinerary(sc, v, generated, unit)))
-        written.append(html_to_pdf(render_itinerary(sc, v, generated, unit, pdf=True),
-                                   out / "itineraries" / f"{stem}.pdf", f"Reisplan {v.id}", created, footer))
+        jobs.append(PdfJob(render_itinerary(sc, v, generated, unit, pdf=True),
+                           out / "itineraries" / f"{stem}.pdf", f"Reisplan {v.id}", created, footer))
         links[v.id] += [{"href": f"itineraries/{stem}.html", "label": "reisplan"},
                         {"href": f"itineraries/{stem}.pdf", "label": "PDF"}]
         for lang in v.letter_languages:
             base = out / "letters" / f"{stem}.{lang}"
             written.append(_write_text(Path(f"{base}.html"), render_letter(sc, v, lang, generated, unit)))
-            written.append(html_to_pdf(render_letter(sc, v, lang, generated, unit, pdf=True),
-                                       Path(f"{base}.pdf"), f"Handover {v.id}", created, v.id))
+            jobs.append(PdfJob(render_letter(sc, v, lang, generated, unit, pdf=True),
+                               Path(f"{base}.pdf"), f"Handover {v.id}", created, v.id))
             links[v.id] += [{"href": f"letters/{stem}.{lang}.html", "label": f"brief {lang.upper()}"},
                             {"href": f"letters/{stem}.{lang}.pdf", "label": "PDF"}]
+
+    written += render_all(jobs)
 
     by_owner: dict[str, list[CalEvent]] = defaultdict(list)
     for ev in derive.plan_events(sc, views):

@@ -275,6 +275,14 @@ class DepartureView:
         return self.escorts + self.medics
 
     @property
+    def return_groups(self) -> list[tuple[tuple[Member, ...], Member]]:
+        """Team members who fly home on the same flights, with one of them for the legs."""
+        groups: dict[tuple[str, ...], list[Member]] = {}
+        for m in self.team:
+            groups.setdefault(tuple(leg.flight.id for leg in m.returns), []).append(m)
+        return [(tuple(ms), ms[0]) for ms in groups.values()]
+
+    @property
     def stretcher(self) -> bool:
         return self.dep.stretcher
 

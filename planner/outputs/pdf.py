@@ -8,7 +8,13 @@ is still written with a core font and text reduced to Latin-1, never an exceptio
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import sys
+import threading
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -72,8 +78,6 @@ def _setup_fonts(pdf: FPDF) -> str:
     try:
         for style, path in fonts.items():
             pdf.add_font(FAMILY, style, path)
-        pdf.add_font(FAMILY, "I", fonts[""])  # templates may use <i>; no oblique shipped
-        pdf.add_font(FAMILY, "BI", fonts["B"])
         try:  # right-to-left scripts print joined and in order only with HarfBuzz, if installed
             import uharfbuzz  # noqa: F401
             pdf.set_text_shaping(True)
@@ -120,3 +124,41 @@ def html_to_pdf(html: str, path: Path, title: str, created: datetime, footer: st
     path.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(path))
     return path
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    html: str
+    path: Path
+    title: str
+    created: datetime
+    footer: str
+
+    def run(self) -> Path:
+        return html_to_pdf(self.html, self.path, self.title, self.created, self.footer)
+
+
+def _run(job: PdfJob) -> Path:
+    return job.run()
+
+
+def _workers(jobs: int) -> int:
+    """Processes for a batch: PDF layout is CPU-bound Python, so cores help and threads do not.
+
+    Only by fork (cheap, nothing re-imported) and only from a single-threaded process, where
+    forking is safe; ``VERTREKPLANNER_PDF_WORKERS=1`` turns it off.
+    """
+    wanted = os.environ.get("VERTREKPLANNER_PDF_WORKERS")
+    n = int(wanted) if wanted and wanted.isdigit() else min(os.cpu_count() or 1, 4)
+    if (jobs < 8 or n < 2 or not sys.platform.startswith("linux")
+            or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1):
+        return 1
+    return n
+
+
+def render_all(jobs: list[PdfJob]) -> list[Path]:
+    n = _workers(len(jobs))
+    if n == 1:
+        return [job.run() for job in jobs]
+    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_run, jobs, chunksize=max(1, len(jobs) // (4 * n))))
