@@ -273,7 +273,10 @@ def exact_out(exact, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small():
-    return parse_scenario(json.loads((SCENARIOS / "small.json").read_text()))
+    path = SCENARIOS / "small.json"
+    if not path.is_file():
+        pytest.skip(f"reference scenario {path} not present")
+    return parse_scenario(json.loads(path.read_text()))
 
 
 @pytest.fixture(scope="session")
@@ -464,5 +467,4 @@ def test_outputs_are_reproducible(exact, tmp_path):
     wa, wb = write_outputs(exact, exact_plan(), a), write_outputs(exact, exact_plan(), b)
     assert [p.relative_to(a) for p in wa] == [p.relative_to(b) for p in wb]
     for pa, pb in zip(wa, wb):
-        if pa.suffix in (".ics", ".html"):
-            assert pa.read_bytes() == pb.read_bytes(), pa.name
+        assert pa.read_bytes() == pb.read_bytes(), pa.name  # PDFs too: dated from the plan
