@@ -19,7 +19,7 @@ Deadlines chosen for the planning unit (regievoerder):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -260,7 +260,6 @@ class DepartureView:
     arrangements_nl: tuple[str, ...]
     letter_languages: tuple[str, ...]
     vehicle_busy: tuple[int, int]
-    _flags: dict = field(default_factory=dict)
 
     @property
     def id(self) -> str:
