@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+
+import numpy as np
 
 from . import rules
 from .itineraries import FlightIndex, Itinerary, search
+from .roster import Roster
 from .scenario import Companion, Departure, Flight, Scenario
 
 DEFAULT_MAX_LAYOVER_MINUTES = 24 * 60
@@ -109,6 +111,9 @@ class Candidates:
         self._return_cache: dict[tuple[str, str, int], list[Itinerary]] = {}
         self._visa_cache: dict[tuple[str, ...], tuple] = {}
         self._travel_cost: dict[tuple, float] = {}
+        self.escort_roster = Roster(sc.escorts.values())
+        self.medic_roster = Roster(sc.medics.values())
+        self._medic_masks: dict[tuple, np.ndarray] = {}
         self.units = self._units()
 
     # --- units and their itinerary options --------------------------------------------
@@ -256,9 +261,9 @@ class Candidates:
         fare = sum(rules.seat_fares(sc, legs, rules.returnee_seats(sc, m.dep)) for m in members)
         care = sum(m.handover - m.pickup for m in members if m.dep.kind == "medical")
         option = Option(unit.index, index, legs, members, first, legs[-1].arrives, waiting, fare, care)
-        option.escorts = [self._companions(option, i, self.sc.escorts.values()) if rules.required_escorts(sc, m.dep) else []
-                          for i, m in enumerate(members)]
-        option.medics = [self._companions(option, i, [c for c in sc.medics.values() if rules.medic_qualifies(c, m.dep)])
+        option.escorts = [self._companions(option, i, self.escort_roster, self.escort_roster.everyone)
+                          if rules.required_escorts(sc, m.dep) else [] for i, m in enumerate(members)]
+        option.medics = [self._companions(option, i, self.medic_roster, self._qualified_medics(m.dep))
                          if m.dep.medic_role else [] for i, m in enumerate(members)]
         option.trips = self._trips(members)
         return option
@@ -289,6 +294,13 @@ class Candidates:
                                       "passengers": trip.passengers, "stretcher": trip.stretcher,
                                       "from": rules.local_date(sc, trip.busy[0], option.legs[0].origin)}
         return None
+
+    def _qualified_medics(self, dep: Departure) -> np.ndarray:
+        key = (dep.medic_role, dep.medical.medic_skills)
+        found = self._medic_masks.get(key)
+        if found is None:
+            found = self._medic_masks[key] = self.medic_roster.mask(lambda c: rules.medic_qualifies(c, dep))
+        return found
 
     def passengers(self, dep: Departure) -> int:
         """Vehicle seats for a returnee and companions (a stretcher patient counts as one)."""
@@ -333,28 +345,33 @@ class Candidates:
             needs = self._visa_cache[key] = rules.visa_needs(self.sc, legs)
         return needs
 
-    def _companions(self, option: Option, member: int, pool: Iterable[Companion]) -> list[CompanionChoice]:
+    def _companions(self, option: Option, member: int, roster: Roster, pool: np.ndarray) -> list[CompanionChoice]:
+        """Each lawful companion of ``pool`` with its first few lawful returns (rule 7)."""
         sc = self.sc
-        trip = option.members[member]
-        start = trip.pickup
+        start = option.members[member].pickup
         dest = option.legs[-1].dest
         earliest_return = option.arrival + rules.turnaround_minutes(sc)
         deadline = start + rules.max_away_minutes(sc)
-        out = []
-        outbound_needs = self.visa_needs(option.legs)
-        for person in pool:
-            if rules.missing_visa(person, outbound_needs):
+        eligible = pool & roster.visa_ok(self.visa_needs(option.legs))
+        out: list[CompanionChoice] = []
+        if not eligible.any():
+            return out
+        k = self.returns_per_companion
+        for base, at_base in roster.by_base.items():
+            todo = eligible & at_base
+            if not todo.any():
                 continue
-            found = 0
-            for ret in self.returns(dest, person.base, earliest_return):
+            taken = np.zeros(len(roster), dtype=np.int64)
+            for ret in self.returns(dest, base, earliest_return):
                 end = rules.mission_end(ret)
                 if end > deadline:
                     break
-                if not rules.span_in_any(start, end, person.available) or rules.missing_visa(person, self.visa_needs(ret)):
-                    continue
-                out.append(CompanionChoice(person, member, ret, start, end, self.companion_cost(option, person, ret)))
-                found += 1
-                if found >= self.returns_per_companion:
+                fits = todo & (taken < k) & roster.available(start, end) & roster.visa_ok(self.visa_needs(ret))
+                for i in np.flatnonzero(fits):
+                    person = roster.people[i]
+                    out.append(CompanionChoice(person, member, ret, start, end, self.companion_cost(option, person, ret)))
+                taken += fits
+                if (taken[todo] >= k).all():
                     break
         return out
 

@@ -14,6 +14,7 @@ from ortools.sat.python import cp_model
 
 from . import rules
 from .candidates import Candidates, CompanionChoice
+from .greedy import Ledger
 from .selection import Chosen, Selection, cost_cents
 
 
@@ -49,10 +50,21 @@ def clique_cover(spans: list[tuple[int, int, object]]) -> list[list[object]]:
 
 
 class PlanModel:
-    def __init__(self, cands: Candidates):
+    """The whole scenario, or a neighbourhood: ``free`` units planned around a fixed rest.
+
+    With ``fixed``, the seats, airline caps, missions and vehicle trips of the fixed units
+    are taken as already used, so any solution of the sub-model combines with them lawfully.
+    """
+
+    def __init__(self, cands: Candidates, free: set[int] | None = None, fixed: Selection | None = None,
+                 allowed: dict[int, set[int]] | None = None):
         self.cands = cands
         sc = self.sc = cands.sc
         m = self.model = cp_model.CpModel()
+        self.used = Ledger(cands)
+        for chosen in (fixed.chosen.values() if fixed else ()):
+            self.used.commit(chosen)
+        units = cands.units if free is None else [cands.units[i] for i in sorted(free)]
         self.x: dict[tuple[int, int], cp_model.IntVar] = {}
         self.planned: dict[int, cp_model.LinearExpr] = {}
         self.escorts: list[ChoiceVar] = []
@@ -63,11 +75,13 @@ class PlanModel:
         busy: dict[str, list] = defaultdict(list)
         rest = rules.rest_minutes(sc)
 
-        for unit in cands.units:
+        for unit in units:
             if not unit.options:
                 continue
             xs = []
             for opt in unit.options:
+                if allowed is not None and opt.index not in allowed.get(unit.index, ()):
+                    continue
                 x = m.new_bool_var(f"x_{unit.index}_{opt.index}")
                 self.x[unit.index, opt.index] = x
                 xs.append(x)
@@ -86,22 +100,26 @@ class PlanModel:
                 for t, trip in enumerate(opt.trips):
                     vs = []
                     for vid in trip.vehicles:
+                        if not self.used.free(vid, *trip.busy):
+                            continue
                         v = m.new_bool_var(f"v_{unit.index}_{opt.index}_{t}_{vid}")
                         self.vehicles[unit.index, opt.index, t, vid] = v
                         busy[vid].append((trip.busy[0], trip.busy[1], v))
                         vs.append(v)
                     m.add(sum(vs) == x)
+            if not xs:
+                continue
             m.add_at_most_one(xs)
             self.planned[unit.index] = sum(xs)
 
         for leg_id, terms in seat_terms.items():
-            leg = sc.flights[leg_id]
-            if sum(w for _, w in terms) > leg.seats:
-                m.add(sum(w * v for v, w in terms) <= leg.seats)
+            left = self.used.seats_left(sc.flights[leg_id])
+            if sum(w for _, w in terms) > left:
+                m.add(sum(w * v for v, w in terms) <= left)
         for leg_id, xs in escorted_terms.items():
-            cap = sc.airlines[sc.flights[leg_id].carrier].max_escorted_per_flight
-            if len(xs) > cap:
-                m.add(sum(xs) <= cap)
+            left = sc.airlines[sc.flights[leg_id].carrier].max_escorted_per_flight - self.used.escorted[leg_id]
+            if len(xs) > left:
+                m.add(sum(xs) <= left)
         for spans in busy.values():
             for clique in clique_cover(spans):
                 m.add_at_most_one(clique)
@@ -110,6 +128,8 @@ class PlanModel:
     def _companions(self, u, opt, i, choices, into, seat_terms, busy, rest) -> list:
         vs = []
         for c in choices:
+            if not self.used.free(c.companion.id, c.start, c.end + rest):
+                continue
             v = self.model.new_bool_var(f"c_{u}_{opt.index}_{i}_{c.companion.id}_{c.ret[0].id}")
             into.append(ChoiceVar(u, opt.index, i, c, v))
             for leg in opt.legs + c.ret:
@@ -121,10 +141,10 @@ class PlanModel:
     def _team(self, u, opt, i, need, x, seat_terms, busy, rest) -> None:
         """Rules 6 and 8: exactly ``need`` escorts, a leader in a team of two or more, minors' needs."""
         m, dep = self.model, opt.members[i].dep
-        choices = opt.escorts[i]
-        vs = self._companions(u, opt, i, choices, self.escorts, seat_terms, busy, rest)
+        start = len(self.escorts)
+        vs = self._companions(u, opt, i, opt.escorts[i], self.escorts, seat_terms, busy, rest)
         m.add(sum(vs) == need * x)
-        pairs = list(zip(choices, vs))
+        pairs = [(cv.choice, cv.var) for cv in self.escorts[start:]]
         if need >= 2:
             m.add(sum(v for c, v in pairs if "team_leader" in c.companion.skills) >= x)
         if dep.kind == "minor":
@@ -138,7 +158,7 @@ class PlanModel:
         m, cands = self.model, self.cands
         self.l1 = sum(cands.units[u].priority * p for u, p in self.planned.items())
         self.l2 = sum(cands.units[u].options[o].waiting * x for (u, o), x in self.x.items())
-        self.max_l2 = sum(max(o.waiting for o in u.options) for u in cands.units if u.options)
+        self.max_l2 = sum(max(cands.units[u].options[o].waiting for (uu, o) in self.x if uu == u) for u in self.planned)
         self.weight = self.max_l2 + 1  # one unit of priority outweighs every waiting hour together
         self.l12 = self.weight * self.l1 - self.l2
         self.cost = sum(cost_cents(cands.units[u].options[o].fare) * x for (u, o), x in self.x.items()) + \
@@ -156,6 +176,7 @@ class PlanModel:
     def hint(self, selection: Selection) -> None:
         m = self.model
         m.clear_hints()
+        selection = Selection({u: c for u, c in selection.chosen.items() if u in self.planned})
         chosen_x = {(u, c.option.index) for u, c in selection.chosen.items()}
         for key, x in self.x.items():
             m.add_hint(x, key in chosen_x)
@@ -196,7 +217,8 @@ class PlanModel:
             opt = self.cands.units[u].options[o]
             vehicles = []
             for t, trip in enumerate(opt.trips):
-                vehicles.append(next(vid for vid in trip.vehicles if value(self.vehicles[u, o, t, vid])))
+                vehicles.append(next(vid for vid in trip.vehicles
+                                     if (u, o, t, vid) in self.vehicles and value(self.vehicles[u, o, t, vid])))
             sel.chosen[u] = Chosen(opt, [teams[u, o][i] for i in range(len(opt.members))],
                                    [medics[u, o][i] for i in range(len(opt.members))], vehicles)
         return sel

@@ -60,6 +60,7 @@ def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = Non
             "status": result.status,
             "wall_seconds": round(result.wall_seconds, 2),
             "first_plan_seconds": round(result.first_plan_seconds, 3),
+            **result.timings,
             "objective": result.objective,
             "bound": result.bound,
             "gap": None if result.gap is None else round(result.gap, 6),

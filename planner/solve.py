@@ -16,7 +16,9 @@ from ortools.sat.python import cp_model
 
 from .candidates import Candidates
 from .greedy import greedy
+from .lns import improve
 from .model import PlanModel
+from .reduce import choice_count, thin
 from .scenario import Scenario
 from .selection import Selection
 
@@ -32,6 +34,12 @@ class SolveOptions:
     quick: bool = False
     presolve: bool = False  # off: the greedy hint is used at once (see benchmarks)
     log: bool = False
+    # Above this many companion choices the model is thinned (see reduce.py); below, it is exact.
+    thin_above: int = 300_000
+    companions_per_member: int = 10
+    vehicles_per_trip: int = 4
+    large_scale_above: int = 200_000  # departures x escorts
+    lns_share: float = 0.8  # of the time left after the greedy, at programme scale
 
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1
@@ -58,6 +66,7 @@ class Result:
     first_plan_seconds: float
     stages: list[dict] = field(default_factory=list)
     model_size: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
@@ -75,10 +84,19 @@ def _gap(obj: float, bound: float) -> float:
     return abs(bound - obj) / max(1.0, abs(obj))
 
 
+def is_large_scale(sc: Scenario, options: SolveOptions) -> bool:
+    """Programme scale (hundreds of escorts times a thousand departures): search, not proof."""
+    return len(sc.departures) * max(1, len(sc.escorts)) > options.large_scale_above
+
+
 def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress], None] | None = None,
           cands: Candidates | None = None) -> Result:
     started = time.perf_counter()
-    cands = cands or Candidates(sc)
+    timings: dict[str, float] = {}
+    large = is_large_scale(sc, options)
+    # Companions take their earliest lawful return in the exact model; at programme scale they
+    # may take one of the first three, as shared return seats then bind (see docs/planning.md).
+    cands = cands or Candidates(sc, returns_per_companion=3 if large else 1)
     sel = greedy(cands)
     first_plan = time.perf_counter() - started
     objective = sel.objective(cands)
@@ -87,9 +105,23 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
     if options.quick:
         return Result(sel, cands, "GREEDY", objective, {}, None, time.perf_counter() - started, first_plan)
 
+    stages: list[dict] = []
+    if large or choice_count(cands) > options.thin_above:
+        thin(cands, sel, options.companions_per_member, options.vehicles_per_trip)
+    if large:
+        budget = options.lns_share * (options.time_limit - (time.perf_counter() - started))
+
+        def improved(new: Selection) -> None:
+            if on_progress:
+                on_progress(Progress("targeted search", time.perf_counter() - started, new.objective(cands), {}, None))
+        lns_start = time.perf_counter()
+        sel = improve(cands, sel, budget, options.worker_count(), seed=options.seed, on_improve=improved)
+        objective = sel.objective(cands)
+        stages.append({"stage": "targeted search (levels 1+2)", "status": "FEASIBLE",
+                       "seconds": round(time.perf_counter() - lns_start, 2),
+                       "planned_priority": objective["planned_priority"]})
     pm = PlanModel(cands)
     bound: dict[str, float] = {}
-    stages: list[dict] = []
     status_all = "OPTIMAL"
     overall_gap: float | None = 0.0
     plan = [
@@ -115,10 +147,19 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
         prm.cp_model_presolve = options.presolve
         prm.log_search_progress = options.log
 
-        def report(obj, bnd, wall, name=name):
+        def report(obj, bnd, wall, name=name, stage_index=stage_index):
+            if stage_index == 0:
+                best_l1[0] = max(best_l1[0], -(-round(obj) // pm.weight))
             if on_progress:
                 on_progress(Progress(name, time.perf_counter() - started, _levels(pm, obj, stage_index, objective),
                                      {}, _gap(obj, bnd)))
+        if stage_index == 0:
+            def on_bound(value: float) -> None:
+                # Level 1 is proven once the combined bound leaves no room for one more unit of priority.
+                if "level1_proven_seconds" not in timings and -(-int(value) // pm.weight) <= best_l1[0]:
+                    timings["level1_proven_seconds"] = round(time.perf_counter() - started, 2)
+            best_l1 = [objective["planned_priority"]]
+            solver.best_bound_callback = on_bound
         status = solver.solve(pm.model, _Watcher(report))
         status_name = solver.status_name(status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -132,8 +173,11 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
         obj, bnd = solver.objective_value, solver.best_objective_bound
         stage_gap = _gap(obj, bnd)
         stages.append({"stage": name, "status": status_name, "seconds": round(solver.wall_time, 2),
+                       "ended_at": round(time.perf_counter() - started, 2),
                        "objective": obj, "bound": bnd, "gap": round(stage_gap, 6)})
         bound.update(_bounds(pm, stage_index, obj, bnd, objective))
+        if stage_index == 0 and bound["planned_priority"] == objective["planned_priority"]:
+            timings.setdefault("level1_proven_seconds", stages[-1]["ended_at"])
         if status != cp_model.OPTIMAL:
             status_all = "FEASIBLE"
             overall_gap = stage_gap if overall_gap is not None and stage_index == 0 else overall_gap
@@ -147,7 +191,7 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
         elif stage_index == 2:
             pm.model.add(pm.care <= round(obj))
     return Result(sel, cands, status_all, objective, bound, overall_gap, time.perf_counter() - started, first_plan,
-                  stages, pm.size())
+                  stages, pm.size(), timings)
 
 
 def _levels(pm: PlanModel, obj: float, stage: int, known: dict[str, float]) -> dict[str, float]:

@@ -1,0 +1,125 @@
+"""`make bench`: plans the reference scenarios with fixed time limits and writes RESULTS.md.
+
+Per size: time to the first valid plan, when level 1 and levels 1-3 were proven optimal,
+objective and bound per level, gap, planned/total and peak memory, beside the same figures for
+``--quick``, all measured in this one run. Runs of one size go side by side (CP-SAT, then quick),
+repeated where cheap; figures are medians. Every plan is re-checked by the plan checker.
+Scenarios come from ../shared/scenarios when present, else from the project's generator.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import ortools
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "scenarios"
+LIMITS = {"small": 30, "medium": 30, "large": 120, "eu": 180}
+REPEATS = {"small": 3, "medium": 3, "large": 1, "eu": 1}
+LEVELS = ("planned_priority", "waiting_hours", "cost_eur", "care_hours", "max_escort_missions")
+
+
+def scenario_path(size: str, workdir: Path) -> tuple[Path, str]:
+    shared = SHARED / f"{size}.json"
+    if shared.exists():
+        return shared, f"shared/scenarios/{size}.json"
+    from planner.generator import write_scenario
+
+    target = workdir / f"{size}.json"
+    write_scenario(size, 1, target)
+    return target, f"generated {size}, seed 1"
+
+
+def run(path: Path, mode: str, limit: float) -> dict:
+    out = subprocess.run([sys.executable, str(HERE / "one.py"), str(path), mode, str(limit)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def median(runs: list[dict], key: str):
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}, "
+            f"OR-Tools {ortools.__version__}, {platform.system()} {platform.release()}")
+
+
+def fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.2f}" if not v.is_integer() else f"{v:,.0f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="small,medium,large,eu")
+    parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    args = parser.parse_args()
+    rows, details = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes.split(","):
+            path, source = scenario_path(size, Path(tmp))
+            cp = [run(path, "cp-sat", LIMITS[size]) for _ in range(REPEATS[size])]
+            quick = [run(path, "quick", LIMITS[size]) for _ in range(REPEATS[size])]
+            for mode, runs in (("cp-sat", cp), ("quick", quick)):
+                last = runs[-1]
+                rows.append((size, mode, len(runs), runs, last))
+                print(f"{size:7s} {mode:7s} L1={last['objective']['planned_priority']} bound="
+                      f"{last['bound'].get('planned_priority')} first={median(runs, 'first_plan_seconds')}s "
+                      f"L1-proven={median(runs, 'level1_proven_seconds')}s rss={median(runs, 'peak_rss_mb')}MB "
+                      f"violations={last['violations']}", flush=True)
+            details.append((size, source, LIMITS[size]))
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.",
+        "Times are wall seconds from the start of the process (loading included); medians over the runs",
+        "shown; CP-SAT and `--quick` of one size ran one after the other in this run. Every plan was",
+        "re-checked by the independent plan checker (column *viol.*: violations found).",
+        "",
+        "| size | mode | runs | planned | status | first valid plan s | L1 proven s | L1–3 proven s | wall s | gap | peak MB | viol. |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size, mode, n, runs, last in rows:
+        lines.append(f"| {size} | {mode} | {n} | {last['planned']}/{last['departures']} | {last['status']} | "
+                     f"{fmt(median(runs, 'first_plan_seconds'))} | {fmt(median(runs, 'level1_proven_seconds'))} | "
+                     f"{fmt(median(runs, 'levels_1_3_proven_seconds'))} | {fmt(median(runs, 'wall_seconds'))} | "
+                     f"{fmt(None if last['gap'] is None else round(last['gap'], 6))} | "
+                     f"{fmt(median(runs, 'peak_rss_mb'))} | {last['violations']} |")
+    lines += ["", "Objective (best plan) and bound per level, last run of each:", "",
+              "| size | mode | " + " | ".join(LEVELS) + " |", "|---|---|" + "---|" * len(LEVELS)]
+    for size, mode, n, runs, last in rows:
+        cells = [f"{fmt(last['objective'].get(k))} (≤ {fmt(last['bound'].get(k))})" if k == "planned_priority"
+                 else f"{fmt(last['objective'].get(k))} / {fmt(last['bound'].get(k))}" for k in LEVELS]
+        lines.append(f"| {size} | {mode} | " + " | ".join(cells) + " |")
+    lines += ["", "Level 1 is maximised (bound is an upper bound); levels 2–5 are minimised (bound is a lower",
+              "bound). Scenarios and time limits:", ""]
+    lines += [f"- {size}: {source}, time limit {limit} s" for size, source, limit in details]
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Large neighbourhood search with problem-shaped neighbourhoods, for levels 1 and 2.
+
+On large instances CP-SAT's generic neighbourhoods improve slowly. Departures compete for
+resources that are local in time (seats and airline caps on a day's flights, escorts and
+medics between their rest periods) and in place (flights to one destination, visas for one
+country). So a neighbourhood here is every unit with an option departing in a window of a few
+days, or every unit bound for one destination country; it is re-planned exactly by CP-SAT
+around the fixed rest of the plan, starting from the current plan as a complete hint, and
+kept when it plans more priority (or the same priority earlier).
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from typing import Callable, Iterator
+
+from ortools.sat.python import cp_model
+
+from .candidates import Candidates
+from .model import PlanModel
+from .selection import Selection
+
+
+def score(cands: Candidates, sel: Selection) -> tuple[int, int]:
+    """Levels 1 and 2 as one comparable key: more priority first, then fewer waiting hours."""
+    o = sel.objective(cands)
+    return o["planned_priority"], -o["waiting_hours"]
+
+
+Neighbourhood = tuple[str, set[int], "dict[int, set[int]] | None"]
+
+
+def _neighbourhoods(cands: Candidates, rng: random.Random, window_days: float) -> Iterator[Neighbourhood]:
+    units = [u for u in cands.units if u.options]
+    if not units:
+        return
+    starts = {u.index: [o.first_departs for o in u.options] for u in units}
+    lo = min(min(s) for s in starts.values())
+    hi = max(max(s) for s in starts.values())
+    span = int(window_days * 24 * 60)
+    by_country: dict[str, set[int]] = defaultdict(set)
+    for u in units:
+        by_country[u.members[0].destination_country].add(u.index)
+    countries = sorted(by_country)
+    while True:
+        # A sweep of overlapping time windows from a random offset, then a few destinations.
+        offset = rng.randrange(0, max(1, span // 2))
+        t = lo - offset
+        while t <= hi:
+            # Units may move to options inside the window (or keep their own): small, exact sub-models.
+            allowed = {i: {k for k, x in enumerate(s) if t <= x < t + span} for i, s in starts.items()}
+            allowed = {i: ks for i, ks in allowed.items() if ks}
+            if allowed:
+                yield f"window {t}", set(allowed), allowed
+            t += span // 2
+        for country in rng.sample(countries, k=min(len(countries), 6)):
+            yield f"country {country}", set(by_country[country]), None
+
+
+def _around_unplanned(cands: Candidates, sel: Selection, rng: random.Random, max_free: int) -> Iterator[Neighbourhood]:
+    """An unplanned unit with every planned unit holding a leg or a companion it could use."""
+    rest = 12 * 60 * 60  # generous: missions within half a day may compete through rest time
+    while True:
+        waiting = [u for u in cands.units if u.options and u.index not in sel.chosen]
+        if not waiting:
+            return
+        rng.shuffle(waiting)
+        waiting.sort(key=lambda u: -u.priority)
+        for unit in waiting[: max(1, len(waiting) // 2)]:
+            if unit.index in sel.chosen:
+                continue
+            legs = {leg.id for o in unit.options for leg in o.legs}
+            wanted: dict[str, list[tuple[int, int]]] = defaultdict(list)
+            for o in unit.options:
+                for team in o.escorts + o.medics:
+                    for c in team:
+                        wanted[c.companion.id].append((c.start, c.end))
+            holders = []
+            for u, ch in sel.chosen.items():
+                if legs & {leg.id for leg in ch.option.legs}:
+                    holders.append(u)
+                    continue
+                for team in ch.escorts + ch.medics:
+                    if any(any(s - rest < c.end and c.start < e + rest for s, e in wanted.get(c.companion.id, ()))
+                           for c in team):
+                        holders.append(u)
+                        break
+            rng.shuffle(holders)
+            yield f"around {unit.name}", {unit.index, *holders[: max_free - 1]}, None
+
+
+def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed: int = 0,
+            window_days: float = 3.0, max_free: int = 120, step_seconds: float = 4.0,
+            on_improve: Callable[[Selection], None] | None = None) -> Selection:
+    """Improve levels 1 and 2 of ``sel`` within ``budget`` seconds."""
+    rng = random.Random(seed)
+    deadline = time.perf_counter() + budget
+    best = score(cands, sel)
+    targeted = _around_unplanned(cands, sel, rng, max_free=40)
+    windows = _neighbourhoods(cands, rng, window_days)
+
+    def alternate():
+        # Targeted repairs first and most often; time windows to move planned ones earlier.
+        while True:
+            for source in (targeted, targeted, windows):
+                item = next(source, None)
+                if item is not None:
+                    yield item
+    for _name, free, allowed in alternate():
+        remaining = deadline - time.perf_counter()
+        if remaining < 1.0:
+            break
+        if len(free) > max_free:
+            free = set(rng.sample(sorted(free), max_free))
+        if allowed is not None:
+            allowed = {u: allowed[u] | ({sel.chosen[u].option.index} if u in sel.chosen else set()) for u in free}
+        fixed = Selection({u: c for u, c in sel.chosen.items() if u not in free})
+        pm = PlanModel(cands, free=free, fixed=fixed, allowed=allowed)
+        pm.model.maximize(pm.l12)
+        pm.hint(sel)
+        solver = cp_model.CpSolver()
+        prm = solver.parameters
+        prm.max_time_in_seconds = min(step_seconds, remaining)
+        prm.num_workers = workers
+        prm.random_seed = rng.randrange(1 << 30)
+        prm.cp_model_presolve = False
+        status = solver.solve(pm.model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            continue
+        part = pm.selection(lambda v: solver.boolean_value(v))
+        candidate = Selection({**fixed.chosen, **part.chosen})
+        new = score(cands, candidate)
+        if new > best:
+            sel, best = candidate, new
+            if on_improve:
+                on_improve(sel)
+    return sel
