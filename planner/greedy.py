@@ -1,12 +1,13 @@
 """Greedy construction: a complete, rule-abiding selection, fast.
 
 It serves as the warm start of the CP-SAT model (complete hints help far more than partial
-ones) and as the ``--quick`` mode. Units are taken by priority, most constrained first; each
+ones) and as the ``--quick`` mode. Units are taken by priority, the less flexible first; each
 takes its earliest option for which a team, a medic, seats and vehicles are still free.
 """
 from __future__ import annotations
 
-from bisect import insort
+import math
+from bisect import bisect_left, insort
 from collections import defaultdict
 
 from . import rules
@@ -25,7 +26,16 @@ class Ledger:
         self.rest = rules.rest_minutes(cands.sc)
 
     def free(self, who: str, start: int, end: int) -> bool:
-        return not any(rules.overlaps(start, end, s, e) for s, e in self.busy[who])
+        """No committed span of ``who`` overlaps [start, end).
+
+        Committed spans of one resource never overlap each other and are kept sorted, so only the
+        span starting just before ``end`` can reach into [start, end).
+        """
+        spans = self.busy.get(who)
+        if not spans:
+            return True
+        i = bisect_left(spans, (end,))
+        return i == 0 or not rules.overlaps(start, end, *spans[i - 1])
 
     def seats_left(self, leg) -> int:
         return leg.seats - self.seats[leg.id]
@@ -138,12 +148,31 @@ def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen |
     return Chosen(opt, escorts, medics, vehicles), None
 
 
+def _by_priority_per_flexibility(unit) -> tuple:
+    """High priority first, but a unit with few options before an equally urgent flexible one."""
+    return (-(unit.priority / len(unit.members)) / math.sqrt(len(unit.options)), unit.name)
+
+
+def _by_priority(unit) -> tuple:
+    return (-unit.priority / len(unit.members), len(unit.options), unit.name)
+
+
 def greedy(cands: Candidates) -> Selection:
+    """The better (more priority, then fewer waiting hours) of two construction orders."""
+    best, best_key = None, None
+    for order in (_by_priority_per_flexibility, _by_priority):
+        sel = _construct(cands, order)
+        o = sel.objective(cands)
+        key = (o["planned_priority"], -o["waiting_hours"])
+        if best_key is None or key > best_key:
+            best, best_key = sel, key
+    return best
+
+
+def _construct(cands: Candidates, order) -> Selection:
     ledger = Ledger(cands)
     selection = Selection()
-    order = sorted((u for u in cands.units if u.options),
-                   key=lambda u: (-u.priority / len(u.members), len(u.options), u.name))
-    for unit in order:
+    for unit in sorted((u for u in cands.units if u.options), key=order):
         ranked = sorted(unit.options, key=lambda o: (o.waiting, o.fare, o.index))
         for opt in ranked:
             chosen, _ = try_option(cands, ledger, opt)

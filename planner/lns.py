@@ -58,18 +58,26 @@ def _neighbourhoods(cands: Candidates, rng: random.Random, window_days: float) -
             yield f"country {country}", set(by_country[country]), None
 
 
-def _around_unplanned(cands: Candidates, sel: Selection, rng: random.Random, max_free: int) -> Iterator[Neighbourhood]:
-    """An unplanned unit with every planned unit holding a leg or a companion it could use."""
-    rest = 12 * 60 * 60  # generous: missions within half a day may compete through rest time
+def _around_unplanned(cands: Candidates, state: dict, rng: random.Random, max_free: int,
+                      attempts: dict[int, int]) -> Iterator[Neighbourhood]:
+    """An unplanned unit with every planned unit holding a leg or a companion it could use.
+
+    Units are drawn by priority, less often the more attempts for them have failed, so the
+    search does not keep knocking on a flight whose airline cap is spoken for.
+    """
+    rest = 12 * 60  # generous: missions within half a day may compete through rest time
+    near = 3 * 24 * 60
     while True:
+        sel = state["sel"]
         waiting = [u for u in cands.units if u.options and u.index not in sel.chosen]
         if not waiting:
             return
-        rng.shuffle(waiting)
-        waiting.sort(key=lambda u: -u.priority)
-        for unit in waiting[: max(1, len(waiting) // 2)]:
+        weights = [u.priority / (1 + attempts.get(u.index, 0)) for u in waiting]
+        for unit in rng.choices(waiting, weights=weights, k=min(8, len(waiting))):
+            sel = state["sel"]
             if unit.index in sel.chosen:
                 continue
+            attempts[unit.index] = attempts.get(unit.index, 0) + 1
             legs = {leg.id for o in unit.options for leg in o.legs}
             wanted: dict[str, list[tuple[int, int]]] = defaultdict(list)
             for o in unit.options:
@@ -87,7 +95,13 @@ def _around_unplanned(cands: Candidates, sel: Selection, rng: random.Random, max
                         holders.append(u)
                         break
             rng.shuffle(holders)
-            yield f"around {unit.name}", {unit.index, *holders[: max_free - 1]}, None
+            holders = holders[: max_free - 1]
+            # The unplanned unit may take any option; holders move within a few days of their own.
+            allowed = {unit.index: {o.index for o in unit.options}}
+            for u in holders:
+                now = sel.chosen[u].option.first_departs
+                allowed[u] = {o.index for o in cands.units[u].options if abs(o.first_departs - now) <= near}
+            yield f"around {unit.name}", {unit.index, *holders}, allowed
 
 
 def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed: int = 0,
@@ -97,13 +111,15 @@ def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed
     rng = random.Random(seed)
     deadline = time.perf_counter() + budget
     best = score(cands, sel)
-    targeted = _around_unplanned(cands, sel, rng, max_free=40)
+    state = {"sel": sel}
+    attempts: dict[int, int] = {}
+    targeted = _around_unplanned(cands, state, rng, max_free=40, attempts=attempts)
     windows = _neighbourhoods(cands, rng, window_days)
 
     def alternate():
         # Targeted repairs first and most often; time windows to move planned ones earlier.
         while True:
-            for source in (targeted, targeted, windows):
+            for source in (targeted, targeted, targeted, windows):
                 item = next(source, None)
                 if item is not None:
                     yield item
@@ -133,6 +149,7 @@ def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed
         new = score(cands, candidate)
         if new > best:
             sel, best = candidate, new
+            state["sel"] = sel
             if on_improve:
                 on_improve(sel)
     return sel

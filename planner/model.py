@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
+from ortools.sat.python.cp_model import LinearExpr
 
 from . import rules
 from .candidates import Candidates, CompanionChoice
@@ -96,7 +97,7 @@ class PlanModel:
                         self._team(unit.index, opt, i, need, x, seat_terms, busy, rest)
                     if dep.medic_role:
                         vs = self._companions(unit.index, opt, i, opt.medics[i], self.medics, seat_terms, busy, rest)
-                        m.add(sum(vs) == x)
+                        m.add(LinearExpr.sum(vs) == x)
                 for t, trip in enumerate(opt.trips):
                     vs = []
                     for vid in trip.vehicles:
@@ -106,20 +107,20 @@ class PlanModel:
                         self.vehicles[unit.index, opt.index, t, vid] = v
                         busy[vid].append((trip.busy[0], trip.busy[1], v))
                         vs.append(v)
-                    m.add(sum(vs) == x)
+                    m.add(LinearExpr.sum(vs) == x)
             if not xs:
                 continue
             m.add_at_most_one(xs)
-            self.planned[unit.index] = sum(xs)
+            self.planned[unit.index] = LinearExpr.sum(xs)
 
         for leg_id, terms in seat_terms.items():
             left = self.used.seats_left(sc.flights[leg_id])
             if sum(w for _, w in terms) > left:
-                m.add(sum(w * v for v, w in terms) <= left)
+                m.add(LinearExpr.weighted_sum([v for v, _ in terms], [w for _, w in terms]) <= left)
         for leg_id, xs in escorted_terms.items():
             left = sc.airlines[sc.flights[leg_id].carrier].max_escorted_per_flight - self.used.escorted[leg_id]
             if len(xs) > left:
-                m.add(sum(xs) <= left)
+                m.add(LinearExpr.sum(xs) <= left)
         for spans in busy.values():
             for clique in clique_cover(spans):
                 m.add_at_most_one(clique)
@@ -143,33 +144,47 @@ class PlanModel:
         m, dep = self.model, opt.members[i].dep
         start = len(self.escorts)
         vs = self._companions(u, opt, i, opt.escorts[i], self.escorts, seat_terms, busy, rest)
-        m.add(sum(vs) == need * x)
+        m.add(LinearExpr.sum(vs) == need * x)
         pairs = [(cv.choice, cv.var) for cv in self.escorts[start:]]
         if need >= 2:
-            m.add(sum(v for c, v in pairs if "team_leader" in c.companion.skills) >= x)
+            m.add(LinearExpr.sum([v for c, v in pairs if "team_leader" in c.companion.skills]) >= x)
         if dep.kind == "minor":
-            m.add(sum(v for c, v in pairs if "minors" in c.companion.skills) >= x)
+            m.add(LinearExpr.sum([v for c, v in pairs if "minors" in c.companion.skills]) >= x)
             if dep.sex in ("M", "F"):
-                m.add(sum(v for c, v in pairs if c.companion.sex == dep.sex) >= x)
+                m.add(LinearExpr.sum([v for c, v in pairs if c.companion.sex == dep.sex]) >= x)
 
     # --- objective levels -------------------------------------------------------------
 
     def _objective_terms(self) -> None:
-        m, cands = self.model, self.cands
-        self.l1 = sum(cands.units[u].priority * p for u, p in self.planned.items())
-        self.l2 = sum(cands.units[u].options[o].waiting * x for (u, o), x in self.x.items())
-        self.max_l2 = sum(max(cands.units[u].options[o].waiting for (uu, o) in self.x if uu == u) for u in self.planned)
+        cands = self.cands
+        xs = list(self.x.values())
+        self.l1 = LinearExpr.weighted_sum(list(self.planned.values()),
+                                          [cands.units[u].priority for u in self.planned])
+        self.l2 = LinearExpr.weighted_sum(xs, [cands.units[u].options[o].waiting for u, o in self.x])
+        most: dict[int, int] = {}
+        for (u, o) in self.x:
+            most[u] = max(most.get(u, 0), cands.units[u].options[o].waiting)
+        self.max_l2 = sum(most.values())
         self.weight = self.max_l2 + 1  # one unit of priority outweighs every waiting hour together
         self.l12 = self.weight * self.l1 - self.l2
-        self.cost = sum(cost_cents(cands.units[u].options[o].fare) * x for (u, o), x in self.x.items()) + \
-            sum(cost_cents(cv.choice.cost) * cv.var for cv in self.escorts + self.medics)
-        self.care = sum(cands.units[u].options[o].care_minutes * x for (u, o), x in self.x.items())
+
+    def lower_levels(self) -> None:
+        """Levels 3 to 5, built only when a stage optimises them."""
+        if hasattr(self, "cost"):
+            return
+        m, cands = self.model, self.cands
+        companions = self.escorts + self.medics
+        self.cost = LinearExpr.weighted_sum(
+            list(self.x.values()) + [cv.var for cv in companions],
+            [cost_cents(cands.units[u].options[o].fare) for u, o in self.x] + [cost_cents(cv.choice.cost) for cv in companions])
+        self.care = LinearExpr.weighted_sum(list(self.x.values()),
+                                            [cands.units[u].options[o].care_minutes for u, o in self.x])
         per_escort: dict[str, list] = defaultdict(list)
         for cv in self.escorts:
             per_escort[cv.choice.companion.id].append(cv.var)
         self.most_missions = m.new_int_var(0, max((len(v) for v in per_escort.values()), default=0), "most_missions")
         for vs in per_escort.values():
-            m.add(self.most_missions >= sum(vs))
+            m.add(self.most_missions >= LinearExpr.sum(vs))
 
     # --- hints and reading solutions -------------------------------------------------------
 
@@ -193,12 +208,13 @@ class PlanModel:
         vehicles = {(u, c.option.index, t, vid) for u, c in selection.chosen.items() for t, vid in enumerate(c.vehicles)}
         for key, v in self.vehicles.items():
             m.add_hint(v, key in vehicles)
-        missions: dict[str, int] = defaultdict(int)
-        for c in selection.chosen.values():
-            for team in c.escorts:
-                for ch in team:
-                    missions[ch.companion.id] += 1
-        m.add_hint(self.most_missions, max(missions.values(), default=0))
+        if hasattr(self, "most_missions"):
+            missions: dict[str, int] = defaultdict(int)
+            for c in selection.chosen.values():
+                for team in c.escorts:
+                    for ch in team:
+                        missions[ch.companion.id] += 1
+            m.add_hint(self.most_missions, max(missions.values(), default=0))
 
     def selection(self, value) -> Selection:
         """The selection a solution describes; ``value`` reads a variable (solver or callback)."""

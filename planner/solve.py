@@ -121,6 +121,7 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
                        "seconds": round(time.perf_counter() - lns_start, 2),
                        "planned_priority": objective["planned_priority"]})
     pm = PlanModel(cands)
+    pm.lower_levels()
     bound: dict[str, float] = {}
     status_all = "OPTIMAL"
     overall_gap: float | None = 0.0
