@@ -282,8 +282,7 @@ class Candidates:
                 return "escort_shortage", info | {"need": need, "have": len({c.id for c in team}),
                                                    "visa": bool(self.visa_needs(option.legs))}
             if need:
-                lacks = rules.team_ok(dep, team if need >= 2 else [c for c in team])
-                lacks = [x for x in lacks if not (x == "team_leader" and need < 2)]
+                lacks = [n for n, meets in rules.team_demands(dep, need) if not any(meets(c) for c in team)]
                 if lacks:
                     return "escort_skill", info | {"lacks": lacks}
             if dep.medic_role and not option.medics[i]:

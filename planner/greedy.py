@@ -71,13 +71,7 @@ def _pick_team(dep, need: int, choices: list[CompanionChoice], usable, take) -> 
     Members are taken one by one (``take`` books their seats), so each pick sees the seats
     the earlier ones took, e.g. the last seat on a shared return leg.
     """
-    demands = []
-    if need >= 2:
-        demands.append(lambda p: "team_leader" in p.skills)
-    if dep.kind == "minor":
-        demands.append(lambda p: "minors" in p.skills)
-        if dep.sex in ("M", "F"):
-            demands.append(lambda p: p.sex == dep.sex)
+    demands = [meets for _, meets in rules.team_demands(dep, need)]
     team: list[CompanionChoice] = []
     while len(team) < need:
         pool = sorted((c for c in choices if usable(c)), key=_scarcity)

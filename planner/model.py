@@ -146,12 +146,8 @@ class PlanModel:
         vs = self._companions(u, opt, i, opt.escorts[i], self.escorts, seat_terms, busy, rest)
         m.add(LinearExpr.sum(vs) == need * x)
         pairs = [(cv.choice, cv.var) for cv in self.escorts[start:]]
-        if need >= 2:
-            m.add(LinearExpr.sum([v for c, v in pairs if "team_leader" in c.companion.skills]) >= x)
-        if dep.kind == "minor":
-            m.add(LinearExpr.sum([v for c, v in pairs if "minors" in c.companion.skills]) >= x)
-            if dep.sex in ("M", "F"):
-                m.add(LinearExpr.sum([v for c, v in pairs if c.companion.sex == dep.sex]) >= x)
+        for _, meets in rules.team_demands(dep, need):
+            m.add(LinearExpr.sum([v for c, v in pairs if meets(c.companion)]) >= x)
 
     # --- objective levels -------------------------------------------------------------
 

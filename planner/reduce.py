@@ -40,7 +40,8 @@ def thin(cands: Candidates, keep: Selection, per_member: int, per_trip: int) -> 
             for i, member in enumerate(opt.members):
                 dep = member.dep
                 need = rules.required_escorts(cands.sc, dep)
-                opt.escorts[i] = _cap(opt.escorts[i], per_member, rank, kept_ids, _demands(dep, need), need)
+                demands = [meets for _, meets in rules.team_demands(dep, need)]
+                opt.escorts[i] = _cap(opt.escorts[i], per_member, rank, kept_ids, demands, need)
                 opt.medics[i] = _cap(opt.medics[i], per_member, rank, kept_ids, [], 1)
             for t, trip in enumerate(opt.trips):
                 if len(trip.vehicles) <= per_trip:
@@ -54,17 +55,6 @@ def thin(cands: Candidates, keep: Selection, per_member: int, per_trip: int) -> 
                 for v in chosen:
                     vehicle_load[v] += 1
                 trip.vehicles = chosen
-
-
-def _demands(dep, need: int) -> list:
-    out = []
-    if need >= 2:
-        out.append(lambda p: "team_leader" in p.skills)
-    if dep.kind == "minor":
-        out.append(lambda p: "minors" in p.skills)
-        if dep.sex in ("M", "F"):
-            out.append(lambda p: p.sex == dep.sex)
-    return out
 
 
 def _cap(choices: list[CompanionChoice], limit: int, rank, kept_ids: set[int], demands: list, need: int):

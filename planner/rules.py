@@ -8,7 +8,7 @@ landing day" has exactly one reading. Times are epoch minutes (see ``timeutil``)
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from . import timeutil
 from .scenario import Companion, Departure, Flight, Reception, Scenario, Window
@@ -129,17 +129,21 @@ def minor_reception_ok(rec: Reception) -> bool:
     return rec.confirmed and rec.kind in MINORS_RECEPTION_KINDS
 
 
+def team_demands(dep: Departure, size: int) -> list[tuple[str, Callable[[Companion], bool]]]:
+    """What a team of ``size`` escorts must hold under rules 6 and 8: (need, who meets it)."""
+    demands: list[tuple[str, Callable[[Companion], bool]]] = []
+    if size >= 2:
+        demands.append(("team_leader", lambda e: "team_leader" in e.skills))
+    if dep.kind == "minor" and size >= 1:
+        demands.append(("minors", lambda e: "minors" in e.skills))
+        if dep.sex in ("M", "F"):
+            demands.append((f"sex {dep.sex}", lambda e, sex=dep.sex: e.sex == sex))
+    return demands
+
+
 def team_ok(dep: Departure, team: Sequence[Companion]) -> list[str]:
     """What an escort team lacks under rules 6 and 8 (empty when it is complete)."""
-    lacks = []
-    if len(team) >= 2 and not any("team_leader" in e.skills for e in team):
-        lacks.append("team_leader")
-    if dep.kind == "minor" and team:
-        if not any("minors" in e.skills for e in team):
-            lacks.append("minors")
-        if dep.sex in ("M", "F") and not any(e.sex == dep.sex for e in team):
-            lacks.append(f"sex {dep.sex}")
-    return lacks
+    return [need for need, meets in team_demands(dep, len(team)) if not any(meets(e) for e in team)]
 
 
 # --- Rule 7: companions come home ----------------------------------------------------------
