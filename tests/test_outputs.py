@@ -15,17 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
-
-from planner.outputs import pdf as pdf_module
+from conftest import SHARED as SCENARIOS
 from planner.checker import check_plan
+from planner.outputs import pdf as pdf_module
 from planner.outputs import write_outputs
 from planner.plan import build_plan
 from planner.scenario import Scenario, parse_scenario
 from planner.solve import SolveOptions, solve
-
-SCENARIOS = Path("/work/shared/scenarios")
-if not SCENARIOS.is_dir():  # a CI clone has shared/ beside the repo
-    SCENARIOS = Path(__file__).resolve().parents[2] / "shared" / "scenarios"
 
 
 # --- Plans for testing ------------------------------------------------------------------------
