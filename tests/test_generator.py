@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 import airportsdata
 import pytest
 
+from conftest import SHARED
 from planner import generator as g
 
 AIRPORTS = airportsdata.load("IATA")
-REFERENCE = Path("/work/shared/scenarios")
+REFERENCE = SHARED  # the reference scenarios beside the repository
 INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 

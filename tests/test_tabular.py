@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 
 from planner.errors import ScenarioError
+from conftest import SHARED
 from planner.loading.tabular import (
     read_csv_folder,
     read_workbook,
@@ -15,7 +16,7 @@ from planner.loading.tabular import (
     write_workbook,
 )
 
-SCENARIOS = Path("/work/shared/scenarios")
+SCENARIOS = SHARED  # the reference scenarios beside the repository
 
 EXPECTED_COLUMNS = {
     "scenario": ["key", "value"],
