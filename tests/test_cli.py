@@ -54,3 +54,16 @@ def test_generate_and_template(tmp_path):
     assert main(["validate", str(target)]) == 0
     workbook = tmp_path / "t.xlsx"
     assert main(["template", str(workbook)]) == 0 and workbook.stat().st_size > 0
+
+
+def test_plan_from_a_workbook_and_a_csv_folder(tmp_path):
+    from planner.loading.tabular import write_csv_folder, write_workbook
+
+    workbook, folder = tmp_path / "scenario.xlsx", tmp_path / "csv"
+    write_workbook(tiny.scenario(), workbook)
+    write_csv_folder(tiny.scenario(), folder)
+    for source, out in ((workbook, tmp_path / "w"), (folder, tmp_path / "c")):
+        assert main(["plan", str(source), "--out", str(out), "--quick", "--no-documents"]) == 0
+        plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+        assert plan["departures"][0]["planned"]
+        assert main(["check", str(source), str(out / "plan.json")]) == 0
