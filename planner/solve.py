@@ -58,10 +58,10 @@ class Progress:
 class Result:
     selection: Selection
     candidates: Candidates
-    status: str
+    status: str  # OPTIMAL only when every level is proven; GREEDY for --quick
     objective: dict[str, float]
     bound: dict[str, float]
-    gap: float | None
+    gap: float | None  # relative gap of the levels 1+2 stage (None: that stage did not finish)
     wall_seconds: float
     first_plan_seconds: float
     stages: list[dict] = field(default_factory=list)
@@ -122,6 +122,8 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
                        "planned_priority": objective["planned_priority"]})
     pm = PlanModel(cands)
     pm.lower_levels()
+    size = pm.size()
+    big_exact = not large and size["variables"] > 50_000
     bound: dict[str, float] = {}
     status_all = "OPTIMAL"
     overall_gap: float | None = 0.0
@@ -148,7 +150,7 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
         # Presolve off lets a stage use the warm start at once. The cost stage of a big exact model
         # needs a proof more than a start, and there presolve pays (large: cost proven in 55 s with
         # it, 6 % gap after 52 s without); on medium it only costs time.
-        prm.cp_model_presolve = options.presolve or (stage_index == 1 and not large and pm.size()["variables"] > 50_000)
+        prm.cp_model_presolve = options.presolve or (stage_index == 1 and big_exact)
         prm.log_search_progress = options.log
 
         def report(obj, bnd, wall, name=name, stage_index=stage_index):
@@ -199,7 +201,7 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
         elif stage_index == 2:
             pm.model.add(pm.care <= round(obj))
     return Result(sel, cands, status_all, objective, bound, overall_gap, time.perf_counter() - started, first_plan,
-                  stages, pm.size(), timings)
+                  stages, size, timings)
 
 
 def _levels(pm: PlanModel, obj: float, stage: int, known: dict[str, float]) -> dict[str, float]:
