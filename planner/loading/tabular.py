@@ -682,16 +682,9 @@ def _read_entities(sheet: str, frame: pd.DataFrame, problems: list[Problem]) -> 
             if len(path) > 1 and path[0] not in groups:
                 continue
             cell = row[pos]
-            if _is_empty(cell):
-                if column.on_empty == "absent":
-                    continue
-                value = None if column.on_empty == "null" else _empty_value(column)
-            else:
-                try:
-                    value = KINDS[column.kind].parse(cell)
-                except CellError as err:
-                    problems.append(_cell_problem(sheet, rid, column, cell, err))
-                    continue
+            value = _cell_value(sheet, rid, column, cell, problems)
+            if value is _SKIP:
+                continue
             _set_path(record, path, value)
         records.append(record)
     return records
@@ -699,6 +692,22 @@ def _read_entities(sheet: str, frame: pd.DataFrame, problems: list[Problem]) -> 
 
 def _empty_value(column: Column) -> Any:
     return {} if column.kind in ("int_map", "date_map", "hours") else []
+
+
+_SKIP = object()  # the cell gives no value: an empty optional field, or a reported problem
+
+
+def _cell_value(sheet: str, rid, column: "Column", cell, problems: list) -> object:
+    """The value a cell stands for under its column's syntax, or _SKIP (problems are recorded)."""
+    if _is_empty(cell):
+        if column.on_empty == "absent":
+            return _SKIP
+        return None if column.on_empty == "null" else _empty_value(column)
+    try:
+        return KINDS[column.kind].parse(cell)
+    except CellError as err:
+        problems.append(_cell_problem(sheet, rid, column, cell, err))
+        return _SKIP
 
 
 def _cell_problem(sheet: str, rid: str | None, column: Column, cell: Any, err: CellError) -> Problem:
@@ -731,16 +740,9 @@ def _read_key_value(sheet: str, frame: pd.DataFrame, problems: list[Problem]) ->
             continue
         seen.add(key)
         column = schema.get(key) or Column(key, "scalar", optional=True)
-        if _is_empty(cell):
-            if column.on_empty == "absent":
-                continue
-            value = None if column.on_empty == "null" else _empty_value(column)
-        else:
-            try:
-                value = KINDS[column.kind].parse(cell)
-            except CellError as err:
-                problems.append(_cell_problem(sheet, None, column, cell, err))
-                continue
+        value = _cell_value(sheet, None, column, cell, problems)
+        if value is _SKIP:
+            continue
         if not _set_path(result, key.split("."), value):
             problems.append(Problem(sheet, None, key, cell, f"either a key {key.split('.')[0]!r} or keys with that prefix, not both"))
     for column in schema.values():
