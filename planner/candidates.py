@@ -271,16 +271,13 @@ class Candidates:
     def _unstaffed(self, option: Option) -> tuple[str, dict] | None:
         """What keeps an option from being served even with every resource free."""
         sc = self.sc
-        day = rules.local_date(sc, option.arrival, option.legs[-1].dest)
         for i, m in enumerate(option.members):
             dep = m.dep
-            info = {"departure": dep.id, "country": dep.destination_country, "day": day,
-                    "from": rules.local_date(sc, option.first_departs, option.legs[0].origin)}
+            info = {"departure": dep.id, "country": dep.destination_country}
             need = rules.required_escorts(sc, dep)
             team = [c.companion for c in option.escorts[i]]
             if need and len({c.id for c in team}) < need:
-                return "escort_shortage", info | {"need": need, "have": len({c.id for c in team}),
-                                                   "visa": bool(self.visa_needs(option.legs))}
+                return "escort_shortage", info | {"need": need, "visa": bool(self.visa_needs(option.legs))}
             if need:
                 lacks = [n for n, meets in rules.team_demands(dep, need) if not any(meets(c) for c in team)]
                 if lacks:
@@ -290,8 +287,7 @@ class Candidates:
         for trip in option.trips:
             if not trip.vehicles:
                 return "no_vehicle", {"departure": option.members[trip.members[0]].dep.id,
-                                      "passengers": trip.passengers, "stretcher": trip.stretcher,
-                                      "from": rules.local_date(sc, trip.busy[0], option.legs[0].origin)}
+                                      "passengers": trip.passengers, "stretcher": trip.stretcher}
         return None
 
     def _qualified_medics(self, dep: Departure) -> np.ndarray:

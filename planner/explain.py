@@ -7,7 +7,6 @@ companions, vehicles), found by offering each option to the plan's resources.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -72,13 +71,13 @@ def finding_reason(cands: Candidates, f: Finding) -> Reason:
         nl = "Het ophaalvenster ligt buiten de planperiode of vóór het vrijgavemoment"
         en = "The pickup window lies outside the horizon or before the departure is ready"
     elif code == "document":
-        doc_nl, doc_en = _dm(dep.document_valid_until), _dm(dep.document_valid_until)
+        until = _dm(dep.document_valid_until)
         if d.get("day") and d["day"] < dep.document_valid_from:
             nl = f"Reisdocument is pas geldig vanaf {_dm(dep.document_valid_from)}, na de laatste mogelijke vlucht op {_dm(d['last_day'])}"
             en = f"Travel document is only valid from {_dm(dep.document_valid_from)}, after the last possible flight on {_dm(d['last_day'])}"
         else:
-            nl = f"Reisdocument verloopt op {doc_nl}, vóór de eerste mogelijke vlucht op {_dm(d['first_day'])}"
-            en = f"Travel document expires on {doc_en}, before the first possible flight on {_dm(d['first_day'])}"
+            nl = f"Reisdocument verloopt op {until}, vóór de eerste mogelijke vlucht op {_dm(d['first_day'])}"
+            en = f"Travel document expires on {until}, before the first possible flight on {_dm(d['first_day'])}"
     elif code == "fit_to_fly":
         nl = f"Fit-to-fly-verklaring geldt tot {_dm(dep.fit_to_fly_until)}, vóór de eerste mogelijke aankomst op {_dm(d['day'])}"
         en = f"Fit-to-fly declaration is valid until {_dm(dep.fit_to_fly_until)}, before the first possible arrival on {_dm(d['day'])}"
@@ -188,6 +187,3 @@ def unplanned_reasons(cands: Candidates, selection: Selection) -> dict[str, list
             out[dep.id] = reasons
     return out
 
-
-def summary_codes(reasons: dict[str, list[Reason]]) -> Counter:
-    return Counter(r.code for rs in reasons.values() for r in rs[:1])

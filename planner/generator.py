@@ -841,7 +841,6 @@ class _Builder:
         raise RuntimeError(f"could not draw a plannable {kind} departure")
 
     def family(self, kinds: list[str]) -> list[dict]:
-        rng = self.rng
         recv = ("family",) if "minor" in kinds else ("family", "hospital")
         for _ in range(100):
             lead = self.draw(kinds[0], recv_kinds=recv, stretcher=False)

@@ -89,6 +89,9 @@ def _pick_team(dep, need: int, choices: list[CompanionChoice], usable, take) -> 
     return None if demands else team
 
 
+Blocker = tuple[str, dict]  # what takes an option away: (cause, details)
+
+
 def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen | None, Blocker | None]:
     """The option with a free team, medic, seats and vehicles, or what is taken already."""
     sc = cands.sc

@@ -40,7 +40,6 @@ def search(
     leg_ok: Callable[[Flight], bool],
     max_legs: int,
     max_layover: int,
-    avoid: frozenset[str] = frozenset(),
 ) -> Iterator[Itinerary]:
     """Every itinerary from one of ``origins`` (airport -> first-departure span) to ``dest``.
 
@@ -58,7 +57,7 @@ def search(
             return
         earliest = last.arrives + rules.connection_minutes(sc, last.dest)
         for nxt in index.leaving(last.dest, earliest, last.arrives + max_layover):
-            if nxt.arrives > latest_arrival or nxt.dest in visited or nxt.dest in avoid or not leg_ok(nxt):
+            if nxt.arrives > latest_arrival or nxt.dest in visited or not leg_ok(nxt):
                 continue
             if len(path) + 1 == max_legs and nxt.dest != dest:
                 continue
@@ -70,7 +69,7 @@ def search(
 
     for origin, (earliest, latest) in origins.items():
         for first in index.leaving(origin, earliest, latest):
-            if first.arrives > latest_arrival or first.dest == origin or first.dest in avoid or not leg_ok(first):
+            if first.arrives > latest_arrival or first.dest == origin or not leg_ok(first):
                 continue
             if max_legs == 1 and first.dest != dest:
                 continue

@@ -190,9 +190,6 @@ class Scenario:
     def tz(self, iata: str) -> ZoneInfo:
         return self.airports[iata].tz
 
-    def companion(self, cid: str) -> Companion:
-        return self.escorts.get(cid) or self.medics[cid]
-
     @property
     def home_tz(self) -> ZoneInfo:
         """Zone in which the planning unit reads its own times (the departure country)."""

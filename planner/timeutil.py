@@ -81,6 +81,3 @@ def local_midnights_between(start: int, end: int, tz: ZoneInfo) -> int:
         return 0
     return (local_date(end, tz) - local_date(start, tz)).days
 
-
-def fmt_date_nl(d: date) -> str:
-    return f"{d.day}-{d.month}"
