@@ -164,8 +164,12 @@ class Candidates:
             return leg.seats >= seats and not (escorted and sc.airlines[leg.carrier].max_escorted_per_flight == 0)
         return ok
 
+    def companions_needed(self, dep: Departure) -> int:
+        return rules.required_escorts(self.sc, dep) + (1 if dep.medic_role else 0)
+
     def party_seats(self, dep: Departure) -> int:
-        return rules.returnee_seats(self.sc, dep) + rules.required_escorts(self.sc, dep) + (1 if dep.medic_role else 0)
+        """Flight seats for a returnee and companions (a stretcher takes ``stretcher_seats``)."""
+        return rules.returnee_seats(self.sc, dep) + self.companions_needed(dep)
 
     def latest_arrival(self, dep: Departure) -> int:
         return min(dep.deadline - 1, self.sc.horizon[1])
@@ -299,7 +303,7 @@ class Candidates:
 
     def passengers(self, dep: Departure) -> int:
         """Vehicle seats for a returnee and companions (a stretcher patient counts as one)."""
-        return 1 + rules.required_escorts(self.sc, dep) + (1 if dep.medic_role else 0)
+        return 1 + self.companions_needed(dep)
 
     def _trips(self, members: list[MemberTrip]) -> list[Trip]:
         by_place: dict[str, list[int]] = defaultdict(list)
