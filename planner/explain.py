@@ -146,6 +146,9 @@ _CONTENTION = {
     "escorts_busy": (6, "alle geschikte escorts zijn al ingezet", "every suitable escort is already deployed"),
     "medic_busy": (5, "alle geschikte medici zijn al ingezet", "every suitable medic is already deployed"),
     "vehicle_busy": (11, "alle geschikte voertuigen zijn al ingezet", "every suitable vehicle is already in use"),
+    # Only a search stopped by its time limit leaves out a departure that still fits: say so.
+    "still_fits": (0, "het vertrek past nog, maar is binnen de rekentijd niet ingepland",
+                   "the departure still fits but was not planned within the time limit"),
 }
 
 
@@ -155,7 +158,7 @@ def contention_reasons(cands: Candidates, unit: Unit, ledger: Ledger) -> list[Re
     causes: dict[str, list[date]] = {}
     for opt in unit.options:
         _, blocker = try_option(cands, ledger, opt)
-        code = blocker[0] if blocker else "seats_full"
+        code = blocker[0] if blocker else "still_fits"
         causes.setdefault(code, []).append(rules.local_date(sc, opt.first_departs, opt.legs[0].origin))
     out = []
     for code, days in sorted(causes.items(), key=lambda kv: -len(kv[1])):
