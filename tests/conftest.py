@@ -21,3 +21,13 @@ def shared_path(name: str) -> Path:
 @pytest.fixture
 def shared_scenarios() -> list[Path]:
     return [shared_path(n) for n in ("small", "medium", "large", "eu")]
+
+
+@pytest.fixture
+def service(tmp_path):
+    """The planning service on a fresh database (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
+    from service import make_service
+
+    svc = make_service(tmp_path)
+    yield svc
+    svc.db.dispose()

@@ -1,0 +1,85 @@
+"""The FastAPI application: JSON API under /api, pages in Dutch, calendar feeds under /feeds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from planner.errors import ScenarioError
+
+from .auth import NotLoggedIn
+from .db import Database, migrate
+from .limits import RequestSizeLimit
+from .scenarios import StaleWrite
+from .settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+
+
+def problems_json(exc: ScenarioError) -> dict:
+    return {"detail": f"{len(exc.problems)} fout(en) in de invoer; er is niets opgeslagen",
+            "problems": [{"entity": p.entity, "id": p.id, "field": p.field, "value": _jsonable(p.value),
+                          "expected": p.expected, "message": str(p)} for p in exc.problems]}
+
+
+def _jsonable(value):
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/feeds/"))
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None, run_migrations: bool = True) -> FastAPI:
+    settings = settings or Settings.from_env()
+    if run_migrations:
+        migrate(settings.database_url)
+    app = FastAPI(title="vertrekplanner", version="1", description="Planning service for special departures",
+                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.settings = settings
+    app.state.db = database or Database(settings.database_url)
+
+    @app.exception_handler(ScenarioError)
+    async def _invalid(request: Request, exc: ScenarioError):
+        if _wants_html(request) and hasattr(request.app.state, "render_problems"):
+            return request.app.state.render_problems(request, exc)
+        return JSONResponse(problems_json(exc), status_code=422)
+
+    @app.exception_handler(StaleWrite)
+    async def _stale(request: Request, exc: StaleWrite):
+        return JSONResponse({"detail": "Iemand anders heeft dit intussen gewijzigd; uw wijziging is niet opgeslagen. "
+                                       "Laad de huidige versie en probeer opnieuw.",
+                             "current_version": exc.current_version}, status_code=412,
+                            headers={"ETag": f'"v{exc.current_version}"'})
+
+    @app.exception_handler(NotLoggedIn)
+    async def _login_needed(request: Request, exc: NotLoggedIn):
+        if _wants_html(request) and request.method == "GET":
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return JSONResponse({"detail": "Niet ingelogd"}, status_code=401)
+
+    from .routes import admin, scenarios, session
+    for module in (session, scenarios, admin):
+        app.include_router(module.router)
+    _include_optional(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Outermost, so even the body parser never sees more than the limit.
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    return app
+
+
+def _include_optional(app: FastAPI) -> None:
+    """Routers of the other areas (jobs, plans, calendars, pages)."""
+    import importlib
+    for name in ("api.routes.jobs", "api.routes.plans", "api.routes.calendars", "api.web.pages"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(app) if hasattr(module, "register") else app.include_router(module.router)
+
+

@@ -1,0 +1,100 @@
+"""Scenarios: import (JSON or Excel, all or nothing), read, and edit one entity with If-Match."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, Request, Response, UploadFile
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import scenarios as store
+from ..auth import Principal, db_session, require
+from ..authz import ADMIN, INSPECTOR, REGIE, read_permission, write_permission, allowed
+from ..deps import etag_of, expected_version, scenario_for
+from ..models import Record, ScenarioRow
+from ..schemas import Kind, RecordOut, ScenarioOut, ValidationFailure
+
+router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
+INVALID = {422: {"model": ValidationFailure, "description": "The scenario breaks a validation rule"}}
+
+
+def scenario_out(session: Session, row: ScenarioRow) -> ScenarioOut:
+    counts = dict(session.execute(select(Record.kind, func.count()).where(Record.scenario_id == row.id)
+                                  .group_by(Record.kind)).all())
+    return ScenarioOut(id=row.id, name=row.name, unit=row.unit, version=row.version, created_at=row.created_at,
+                       created_by=row.created_by, source=row.source,
+                       planning_time=row.header.get("planning_time"), counts=counts)
+
+
+def record_out(record: Record) -> RecordOut:
+    return RecordOut(kind=record.kind, key=record.key, version=record.version, data=record.data,
+                     updated_at=record.updated_at, updated_by=record.updated_by)
+
+
+@router.get("", response_model=list[ScenarioOut])
+def list_scenarios(principal: Principal = Depends(require("scenario.read")), session: Session = Depends(db_session)):
+    query = select(ScenarioRow).order_by(ScenarioRow.id.desc())
+    if principal.role == REGIE:
+        query = query.where(ScenarioRow.unit == principal.unit)
+    return [scenario_out(session, row) for row in session.scalars(query)]
+
+
+@router.post("", response_model=ScenarioOut, status_code=201, responses=INVALID)
+async def import_scenario(file: UploadFile = File(...), principal: Principal = Depends(require("scenario.import")),
+                          session: Session = Depends(db_session)):
+    content = await file.read()
+    doc = store.read_upload(file.filename or "", content)
+    with session.begin():
+        row = store.import_scenario(session, doc, principal.unit or "", principal.username, file.filename or "")
+    return scenario_out(session, row)
+
+
+@router.get("/{scenario_id}", response_model=ScenarioOut)
+def get_scenario(scenario_id: int, principal: Principal = Depends(require("scenario.read")),
+                 session: Session = Depends(db_session)):
+    return scenario_out(session, scenario_for(session, principal, scenario_id))
+
+
+def _may(principal: Principal, permission: str) -> None:
+    if not allowed(principal.role, permission):
+        raise HTTPException(403, f"Geen toegang: rol '{principal.role}' mist recht '{permission}'")
+
+
+@router.get("/{scenario_id}/{kind}", response_model=list[RecordOut])
+def list_records(scenario_id: int, kind: Kind, principal: Principal = Depends(require("scenario.read")),
+                 session: Session = Depends(db_session)):
+    _may(principal, read_permission(kind))
+    scenario_for(session, principal, scenario_id)
+    rows = session.scalars(select(Record).where(Record.scenario_id == scenario_id, Record.kind == kind)
+                           .order_by(Record.position))
+    return [record_out(r) for r in rows]
+
+
+@router.get("/{scenario_id}/{kind}/{key}", response_model=RecordOut)
+def get_record(scenario_id: int, kind: Kind, key: str, response: Response,
+               principal: Principal = Depends(require("scenario.read")), session: Session = Depends(db_session)):
+    _may(principal, read_permission(kind))
+    scenario_for(session, principal, scenario_id)
+    record = store.get_record(session, scenario_id, kind, key)
+    if record is None:
+        raise HTTPException(404, f"{kind}[{key}] bestaat niet in scenario {scenario_id}")
+    response.headers["ETag"] = etag_of(record.version)
+    return record_out(record)
+
+
+@router.put("/{scenario_id}/{kind}/{key}", response_model=RecordOut,
+            responses={**INVALID, 412: {"description": "Stale write: someone changed it first"},
+                       428: {"description": "If-Match missing"}})
+def put_record(scenario_id: int, kind: Kind, key: str, request: Request, response: Response,
+               data: dict[str, Any] = Body(...), principal: Principal = Depends(require("scenario.read")),
+               session: Session = Depends(db_session)):
+    _may(principal, write_permission(kind))
+    version = expected_version(request)
+    with session.begin():
+        scenario_for(session, principal, scenario_id)
+        try:
+            record = store.update_record(session, scenario_id, kind, key, data, version, principal.username)
+        except KeyError:
+            raise HTTPException(404, f"{kind}[{key}] bestaat niet in scenario {scenario_id}")
+    response.headers["ETag"] = etag_of(record.version)
+    return record_out(record)
