@@ -1,0 +1,101 @@
+"""Solve jobs: start (202 at once), watch (live incumbent, bound, gap), stop (returns once stopped)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import jobs
+from ..auth import Principal, db_session, require
+from ..deps import scenario_for
+from ..models import SolveJob
+
+router = APIRouter(prefix="/api", tags=["jobs"])
+STOP_TIMEOUT_SECONDS = 120.0
+
+
+class JobIn(BaseModel):
+    time_limit: float = Field(60.0, ge=1, le=3600, description="seconds the solver may use")
+    quick: bool = Field(False, description="greedy construction only (seconds)")
+
+
+class JobOut(BaseModel):
+    id: int
+    scenario_id: int
+    status: str
+    options: dict[str, Any]
+    requested_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    stop_requested: bool
+    progress: dict[str, Any]
+    message: str | None
+    plan_id: int | None
+
+
+def job_out(job: SolveJob) -> JobOut:
+    return JobOut(id=job.id, scenario_id=job.scenario_id, status=job.status, options=job.options,
+                  requested_by=job.requested_by, created_at=job.created_at, started_at=job.started_at,
+                  finished_at=job.finished_at, heartbeat_at=job.heartbeat_at, stop_requested=job.stop_requested,
+                  progress=job.progress or {}, message=job.message, plan_id=job.plan_id)
+
+
+def _job(session: Session, principal: Principal, job_id: int) -> SolveJob:
+    job = session.get(SolveJob, job_id)
+    if job is None:
+        raise HTTPException(404, f"Berekening {job_id} bestaat niet")
+    scenario_for(session, principal, job.scenario_id)  # unit scope
+    return job
+
+
+@router.post("/scenarios/{scenario_id}/jobs", response_model=JobOut, status_code=202)
+def start(scenario_id: int, response: Response, body: JobIn = Body(default_factory=JobIn),
+          principal: Principal = Depends(require("solve.run")), session: Session = Depends(db_session)):
+    with session.begin():
+        row = scenario_for(session, principal, scenario_id)
+        job = jobs.start_job(session, scenario_id, row.version, principal.username, body.model_dump())
+    response.headers["Location"] = f"/api/jobs/{job.id}"
+    return job_out(job)
+
+
+@router.get("/scenarios/{scenario_id}/jobs", response_model=list[JobOut])
+def list_jobs(scenario_id: int, request: Request, principal: Principal = Depends(require("solve.read")),
+              session: Session = Depends(db_session)):
+    scenario_for(session, principal, scenario_id)
+    with session.begin():
+        jobs.reap_stale(session, request.app.state.settings.job_stale_seconds)
+    rows = session.scalars(select(SolveJob).where(SolveJob.scenario_id == scenario_id).order_by(SolveJob.id.desc())
+                           .limit(50))
+    return [job_out(j) for j in rows]
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: int, request: Request, principal: Principal = Depends(require("solve.read")),
+            session: Session = Depends(db_session)):
+    with session.begin():
+        jobs.reap_stale(session, request.app.state.settings.job_stale_seconds)
+    job = _job(session, principal, job_id)
+    session.refresh(job)
+    return job_out(job)
+
+
+@router.delete("/jobs/{job_id}", response_model=JobOut, responses={504: {"description": "Worker did not stop in time"}})
+def stop(job_id: int, request: Request, principal: Principal = Depends(require("solve.run")),
+         session: Session = Depends(db_session)):
+    """Ask the worker to stop and answer only once it has: the best plan found so far is kept."""
+    with session.begin():
+        job = _job(session, principal, job_id)
+        if job.status in jobs.ACTIVE:
+            jobs.request_stop(session, job, principal.username)
+    try:
+        final = jobs.wait_until_final(request.app.state.db, job_id, request.app.state.settings.job_stale_seconds,
+                                      STOP_TIMEOUT_SECONDS)
+    except jobs.JobNotStopped:
+        raise HTTPException(504, "De worker heeft het stoppen nog niet bevestigd; het verzoek blijft staan.")
+    return job_out(final)

@@ -1,0 +1,193 @@
+"""The worker process: takes solve jobs from the database queue and runs them.
+
+Run it as ``vertrekplanner worker`` (one per core pair is plenty; the solver uses the cores it
+is given). The web process never solves: with the embedded SQLite setup it starts one worker
+process itself; with PostgreSQL, start workers on as many machines as you like.
+
+While a job runs, a watcher thread writes the heartbeat and the latest progress every second
+and turns a ``stop_requested`` flag into ``StopSignal.stop()``. SIGTERM or SIGINT stop the job
+in hand the same way, store its best plan, and then end the worker.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import traceback
+from dataclasses import asdict
+from datetime import datetime
+
+from planner.checker import check_plan
+from planner.plan import build_plan
+from planner.solve import Progress, SolveOptions, StopSignal, solve
+
+from . import jobs
+from . import scenarios as store
+from .db import Database
+from .models import PlanVersion, SolveJob
+from .settings import Settings
+
+log = logging.getLogger("vertrekplanner.worker")
+HEARTBEAT_SECONDS = 1.0
+
+
+def progress_dict(p: Progress) -> dict:
+    return {k: v for k, v in asdict(p).items()}
+
+
+class Watcher(threading.Thread):
+    """Heartbeat + progress out, stop requests in, once a second."""
+
+    def __init__(self, db: Database, job_id: int, signal_: StopSignal):
+        super().__init__(daemon=True, name=f"job-{job_id}-watcher")
+        self.db, self.job_id, self.signal = db, job_id, signal_
+        self.latest: dict | None = None
+        self.done = threading.Event()
+
+    def report(self, progress: Progress) -> None:
+        self.latest = progress_dict(progress)
+
+    def run(self) -> None:
+        while not self.done.wait(HEARTBEAT_SECONDS):
+            try:
+                if jobs.heartbeat(self.db, self.job_id, self.latest):
+                    self.signal.stop()
+            except Exception:  # a database hiccup must not kill the solve; the next beat retries
+                log.exception("heartbeat of job %s failed", self.job_id)
+
+
+def solve_options(job_options: dict, settings: Settings, signal_: StopSignal) -> SolveOptions:
+    return SolveOptions(time_limit=float(job_options.get("time_limit", settings.solve_time_limit)),
+                        quick=bool(job_options.get("quick", False)), workers=int(job_options.get("workers", 0)),
+                        seed=int(job_options.get("seed", 0)), stop=signal_)
+
+
+def run_job(db: Database, job_id: int, settings: Settings, signal_: StopSignal) -> str:
+    """Solve one claimed job and store the outcome; returns the job's final status."""
+    watcher = Watcher(db, job_id, signal_)
+    watcher.start()  # before loading: a programme-scale scenario takes seconds to read
+    try:
+        with db.sessions() as session:
+            job = session.get(SolveJob, job_id)
+            options, scenario_id, scenario_version = dict(job.options), job.scenario_id, job.scenario_version
+            sc = store.load(session, scenario_id)
+        result = solve(sc, solve_options(options, settings, signal_), on_progress=watcher.report)
+        plan = build_plan(sc, result, generated_at=datetime.now(sc.home_tz),
+                          settings={"mode": "quick" if options.get("quick") else "cp-sat", "job": job_id,
+                                    "time_limit": options.get("time_limit", settings.solve_time_limit)})
+        violations = check_plan(sc, plan)
+    finally:
+        watcher.done.set()
+        watcher.join()
+    final_progress = {"stage": "klaar", "elapsed": round(result.wall_seconds, 2), "objective": result.objective,
+                      "bound": result.bound, "gap": result.gap}
+    with db.transaction() as session:
+        if violations:
+            # A plan that breaks a rule is worse than no plan: the job fails and nothing is stored.
+            listed = "; ".join(str(v) for v in violations[:5])
+            status = "failed"
+            ok = jobs.finish(session, job_id, status,
+                             f"Plan afgekeurd door de controle: {len(violations)} regel(s) geschonden: {listed}",
+                             final_progress, None)
+        else:
+            stopped = bool(getattr(result, "stopped", False))
+            status = "stopped" if stopped else "done"
+            planned = sum(1 for d in plan["departures"] if d["planned"])
+            row = PlanVersion(scenario_id=scenario_id, scenario_version=scenario_version, job_id=job_id,
+                              state="draft", document=plan, violations=[], created_by=f"job {job_id}",
+                              summary={"planned": planned, "departures": len(plan["departures"]),
+                                       "objective": result.objective, "status": result.status,
+                                       "stopped": stopped})
+            session.add(row)
+            session.flush()
+            message = (f"Gestopt op verzoek; beste plan tot dan bewaard ({planned} vertrekken gepland)." if stopped
+                       else f"Klaar: {planned} van {len(plan['departures'])} vertrekken gepland.")
+            ok = jobs.finish(session, job_id, status, message, final_progress, row.id)
+        if not ok:
+            # Declared dead while we worked (a long pause): its failure stands, our plan is dropped.
+            session.rollback()
+            return "failed"
+    return status
+
+
+def fail(db: Database, job_id: int, exc: BaseException) -> None:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    with db.transaction() as session:
+        jobs.finish(session, job_id, "failed", f"De berekening is mislukt: {text}", None, None)
+
+
+class Worker:
+    def __init__(self, settings: Settings, poll_seconds: float = 0.5):
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.poll_seconds = poll_seconds
+        self.shutdown = threading.Event()
+        self.current: StopSignal | None = None
+
+    def request_shutdown(self, *_args) -> None:
+        self.shutdown.set()
+        if self.current is not None:
+            self.current.stop()
+
+    def _run_one(self, job_id: int, signal_: StopSignal, outcome: list[str]) -> None:
+        try:
+            outcome.append(run_job(self.db, job_id, self.settings, signal_))
+        except Exception as exc:  # the job fails with the reason; the worker lives on
+            log.exception("job %s failed", job_id)
+            fail(self.db, job_id, exc)
+            outcome.append("failed")
+
+    def run(self, max_jobs: int | None = None) -> int:
+        done = 0
+        log.info("worker %s ready on %s", self.name, self.db.engine.url.render_as_string(hide_password=True))
+        while not self.shutdown.is_set() and (max_jobs is None or done < max_jobs):
+            with self.db.transaction() as session:
+                jobs.reap_stale(session, self.settings.job_stale_seconds)
+            job_id = jobs.claim_next(self.db, self.name)
+            if job_id is None:
+                self.shutdown.wait(self.poll_seconds)
+                continue
+            self.current = StopSignal()
+            if self.shutdown.is_set():
+                self.current.stop()
+            log.info("job %s started", job_id)
+            outcome: list[str] = []
+            # The solve runs in a thread: Python runs signal handlers only in the main thread, and
+            # only between bytecodes, never while CP-SAT holds it in C++. The main thread waits here.
+            runner = threading.Thread(target=self._run_one, args=(job_id, self.current, outcome),
+                                      name=f"job-{job_id}")
+            runner.start()
+            while runner.is_alive():
+                runner.join(0.2)
+            log.info("job %s ended: %s", job_id, outcome[0] if outcome else "?")
+            self.current = None
+            done += 1
+        self.db.dispose()
+        return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="vertrekplanner worker", description="Run solve jobs from the queue.")
+    parser.add_argument("--max-jobs", type=int, default=None, help="end after this many jobs")
+    parser.add_argument("--poll", type=float, default=0.5, help="seconds between looks at an empty queue")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    from .db import migrate
+
+    settings = Settings.from_env()
+    migrate(settings.database_url)
+    worker = Worker(settings, poll_seconds=args.poll)
+    signal.signal(signal.SIGTERM, worker.request_shutdown)
+    signal.signal(signal.SIGINT, worker.request_shutdown)
+    worker.run(args.max_jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
