@@ -1,0 +1,244 @@
+"""What the pages read: parsed scenarios (cached per version), the plan to show, departure rows.
+
+Nothing here knows HTML; the templates only print what these functions return.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planner import timeutil
+from planner.outputs import derive
+from planner.scenario import Scenario, parse_scenario
+
+from ..models import PlanVersion, Record, ScenarioRow
+from ..scenarios import assemble
+
+PAGE_SIZE = 100  # departures per page: the eu scenario has 1,400 of them
+
+STATE_LABELS = {"draft": "concept", "published": "gepubliceerd", "superseded": "vervangen"}
+
+
+class _ScenarioCache:
+    """Parsed scenarios by (database, id, version): parsing the eu scenario takes most of a second.
+
+    The version rises on every write, so an entry never goes stale; the creation stamp guards
+    against a database emptied and refilled under the same ids (tests on PostgreSQL).
+    """
+
+    def __init__(self, size: int = 4):
+        self.size = size
+        self.items: OrderedDict[tuple, Scenario] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, session: Session, row: ScenarioRow) -> Scenario:
+        key = (str(session.get_bind().url), row.id, row.version, row.created_at.isoformat())
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        sc = parse_scenario(assemble(session, row.id))
+        with self.lock:
+            self.items[key] = sc
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return sc
+
+
+scenarios = _ScenarioCache()
+
+
+def scenario(session: Session, row: ScenarioRow) -> Scenario:
+    return scenarios.get(session, row)
+
+
+def shown_plan(session: Session, scenario_id: int) -> PlanVersion | None:
+    """The plan a dashboard shows: the published one if any, else the newest draft."""
+    for state in ("published", "draft"):
+        plan = session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == scenario_id,
+                                                        PlanVersion.state == state)
+                              .order_by(PlanVersion.id.desc()).limit(1))
+        if plan is not None:
+            return plan
+    return None
+
+
+def published_plan(session: Session, scenario_id: int) -> PlanVersion | None:
+    return session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == scenario_id,
+                                                    PlanVersion.state == "published")
+                          .order_by(PlanVersion.id.desc()).limit(1))
+
+
+def plans_of(session: Session, scenario_id: int, limit: int = 20) -> list[PlanVersion]:
+    return list(session.scalars(select(PlanVersion).where(PlanVersion.scenario_id == scenario_id)
+                                .order_by(PlanVersion.id.desc()).limit(limit)))
+
+
+def when_text(iso: str | None) -> str:
+    """An instant of the plan document as read on the clock of its own place: 'wo 3 dec 2026 06:35'."""
+    if not iso:
+        return "—"
+    dt = timeutil.parse_instant(iso)
+    return (f"{derive._WEEKDAYS['nl'][dt.weekday()]} {dt.day} {derive._MONTHS['nl'][dt.month - 1]} {dt.year} "
+            f"{dt:%H:%M}")
+
+
+@dataclass
+class DepartureRow:
+    id: str
+    kind: str
+    priority: int
+    country: str
+    status: str  # gepland | concept | niet gepland | geen plan
+    css: str
+    pickup: str = ""
+    reasons: list[str] = field(default_factory=list)
+
+
+def status_of(entry: dict | None, plan: PlanVersion | None) -> tuple[str, str]:
+    """(label, css class) of one departure in the plan shown."""
+    if plan is None or entry is None:
+        return "geen plan", "none"
+    if not entry.get("planned"):
+        return "niet gepland", "unplanned"
+    return ("gepland", "planned") if plan.state == "published" else ("concept", "draft")
+
+
+def plan_entries(plan: PlanVersion | None) -> dict[str, dict]:
+    return {e["id"]: e for e in (plan.document.get("departures", []) if plan else [])}
+
+
+@dataclass
+class DepartureList:
+    rows: list[DepartureRow]
+    page: int
+    pages: int
+    total: int
+    counts: dict[str, int]
+
+
+STATUS_FILTERS = {"gepland": True, "niet-gepland": False}
+
+
+def departure_list(session: Session, scenario_id: int, plan: PlanVersion | None, page: int = 1,
+                   status: str | None = None) -> DepartureList:
+    """One page of the scenario's departures in import order, with their status in ``plan``."""
+    entries = plan_entries(plan)
+    planned_ids = {k for k, e in entries.items() if e.get("planned")}
+    counts = {"gepland": len(planned_ids), "niet gepland": len(entries) - len(planned_ids)}
+    where = (Record.scenario_id == scenario_id, Record.kind == "departures")
+    # Keys only for the whole list (cheap even for 1,400), whole records only for the page shown.
+    keys = list(session.scalars(select(Record.key).where(*where).order_by(Record.position)))
+    counts["totaal"] = len(keys)
+    if status in STATUS_FILTERS and plan is not None:
+        keys = [k for k in keys if (k in planned_ids) == STATUS_FILTERS[status]]
+    total = len(keys)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    shown = keys[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    data_of = dict(session.execute(select(Record.key, Record.data).where(*where, Record.key.in_(shown))).all())
+    records = [(k, data_of[k]) for k in shown]
+    rows = []
+    for key, data in records:
+        entry = entries.get(key)
+        label, css = status_of(entry, plan)
+        rows.append(DepartureRow(
+            id=key, kind=derive.DEPARTURE_KIND.get(data.get("kind"), str(data.get("kind"))),
+            priority=data.get("priority", 0), country=data.get("destination_country", ""), status=label, css=css,
+            pickup=when_text((entry or {}).get("pickup", {}).get("time")) if entry and entry.get("planned") else "",
+            reasons=list((entry or {}).get("reasons_nl") or (entry or {}).get("reasons") or [])))
+    return DepartureList(rows, page, pages, total, counts)
+
+
+# --- Plan summary and diff -------------------------------------------------------------------
+
+OBJECTIVE_LABELS = {
+    "planned_priority": "Geplande prioriteit (som)",
+    "waiting_hours": "Wachturen × prioriteit",
+    "cost_eur": "Kosten (€)",
+    "care_hours": "Reistijd medische vertrekken (uur)",
+    "max_escort_missions": "Meeste missies voor één escort",
+}
+
+
+def objective_rows(objective: dict | None, bound: dict | None = None) -> list[tuple[str, str, str]]:
+    """(label, value, bound) for each objective level, in the spec's order."""
+    objective, bound = objective or {}, bound or {}
+    keys = [k for k in OBJECTIVE_LABELS if k in objective] + [k for k in objective if k not in OBJECTIVE_LABELS]
+    return [(OBJECTIVE_LABELS.get(k, k), _number(objective.get(k)), _number(bound.get(k))) for k in keys]
+
+
+def _number(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+    return f"{int(value):,}".replace(",", " ")
+
+
+def gap_text(gap) -> str:
+    return "—" if gap is None else f"{100 * float(gap):.2f} %".replace(".", ",")
+
+
+@dataclass
+class DiffRow:
+    id: str
+    what: list[str]  # Dutch lines: "vluchten: KL587 → KL589"
+
+
+@dataclass
+class PlanDiff:
+    against: int | None  # the published plan's id; None: nothing published yet
+    added: list[DiffRow]
+    removed: list[DiffRow]
+    changed: list[DiffRow]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def _shown(field: str, value) -> str:
+    if field in ("ophaaltijd", "overdracht"):
+        return when_text(value)
+    if field == "terugvluchten":
+        return "; ".join(f"{who}: {', '.join(flights) or '—'}" for who, flights in value) or "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def plan_diff(session: Session, plan: PlanVersion) -> PlanDiff:
+    """This plan against the scenario's published plan, as the publishing service reads the change.
+
+    For the published plan itself: against the plan it replaced, so its page still says what
+    its publication changed.
+    """
+    from ..publishing import diff_plans
+
+    against = published_plan(session, plan.scenario_id)
+    if against is not None and against.id == plan.id:
+        against = session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == plan.scenario_id,
+                                                           PlanVersion.state == "superseded",
+                                                           PlanVersion.id < plan.id)
+                                 .order_by(PlanVersion.id.desc()).limit(1))
+    new = plan.document
+    entries = plan_entries(plan)
+    added, removed, changed = [], [], []
+    for change in diff_plans(against.document if against else None, new):
+        entry = entries.get(change["id"], {})
+        if change["change"] == "gepland":
+            added.append(DiffRow(change["id"], [f"vluchten: {_shown('vluchten', entry.get('flights') or [])}",
+                                                f"ophalen: {when_text(entry['pickup'].get('time'))}"]))
+        elif change["change"] == "niet meer gepland":
+            removed.append(DiffRow(change["id"], list(entry.get("reasons_nl") or entry.get("reasons") or [])
+                                   or ["niet meer in het plan"]))
+        else:
+            changed.append(DiffRow(change["id"], [
+                f"{name}: {_shown(name, change['before'][name])} → {_shown(name, change['after'][name])}"
+                for name in change["fields"]]))
+    return PlanDiff(against.id if against else None, added, removed, changed)
