@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "feeds.manage": frozenset({ADMIN}),
     "audit.read": frozenset({INSPECTOR, ADMIN}),
     "schedule.own": frozenset({ESCORT, MEDIC, DRIVER}),
+    "feed.own": frozenset({REGIE, ESCORT, MEDIC, DRIVER}),  # a regievoerder's feed: the unit's task deadlines
     "authenticated": frozenset(ROLES),
 }
 

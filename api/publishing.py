@@ -1,0 +1,265 @@
+"""Publishing a draft plan: one transaction that supersedes the published plan, brings every
+person's calendar events up to date (stable UIDs, SEQUENCE raised on change), rebuilds the
+feeds of everyone affected and queues their iTIP invites; the invites are sent after commit.
+
+A publication is refused if the plan breaks a rule against the scenario as it stands now (it may
+have been edited since the solve), so nothing published ever fails the checker.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes
+from email.policy import default as default_policy
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from planner.checker import check_plan
+from planner.outputs import derive
+from planner.scenario import Scenario, parse_scenario
+
+from . import audit
+from . import scenarios as store
+from .calendars import itip
+from .calendars.events import CONFIRMED, StoredEvent, reconcile
+from .calendars.feed import etag, render_feed
+from .db import Database
+from .models import CalendarEvent, Contact, Feed, OutboxMail, PlanVersion, ScenarioRow, User, utcnow
+from .settings import Settings
+
+
+class PublishRefused(Exception):
+    def __init__(self, message: str, violations: list[str] | None = None):
+        super().__init__(message)
+        self.violations = violations or []
+
+
+@dataclass
+class Published:
+    plan_id: int
+    superseded: int | None
+    events: dict[str, int]
+    mails_queued: int
+    people: int
+    delivered: dict[str, int] = field(default_factory=dict)
+
+
+def owner_key(owner: str, unit: str) -> str:
+    """The planning unit's task calendar is per unit in the service ("regievoerder" in files)."""
+    return f"regie:{unit}" if owner == "regievoerder" else owner
+
+
+def calendar_name(sc: Scenario | None, owner: str) -> str:
+    kind, _, oid = owner.partition(":")
+    if kind == "escort" and sc and oid in sc.escorts:
+        return f"Vertrekplanner — {sc.escorts[oid].name}"
+    if kind == "medic" and sc and oid in sc.medics:
+        return f"Vertrekplanner — {sc.medics[oid].name}"
+    if kind == "vehicle":
+        return f"Vertrekplanner — voertuig {oid}"
+    if kind == "regie":
+        return f"Vertrekplanner — regie {oid} (taken)"
+    return f"Vertrekplanner — {oid}"
+
+
+def stored_event(row: CalendarEvent) -> StoredEvent:
+    return StoredEvent(uid=row.uid, owner=row.owner, key=row.key, sequence=row.sequence, status=row.status,
+                       start=row.start.astimezone(ZoneInfo(row.tzid)), end=row.end.astimezone(ZoneInfo(row.end_tzid)),
+                       summary=row.summary, location=row.location, description=row.description, busy=row.busy)
+
+
+def _zone(dt: datetime) -> str:
+    return getattr(dt.tzinfo, "key", None) or "UTC"
+
+
+def diff_plans(old: dict | None, new: dict) -> list[dict]:
+    """Per departure what a publication changes: planned/unplanned, flights, times, team, vehicle."""
+    before = {d["id"]: d for d in (old or {}).get("departures", [])}
+    out = []
+    for dep in new["departures"]:
+        prev = before.get(dep["id"])
+        if prev is None or prev["planned"] != dep["planned"]:
+            if dep["planned"] or prev is not None:
+                change = "gepland" if dep["planned"] else "niet meer gepland"
+                out.append({"id": dep["id"], "change": change, "fields": []})
+            continue
+        if not dep["planned"]:
+            continue
+        fields = [name for name, get in _FIELDS if get(prev) != get(dep)]
+        if fields:
+            out.append({"id": dep["id"], "change": "gewijzigd", "fields": fields,
+                        "before": {n: g(prev) for n, g in _FIELDS if n in fields},
+                        "after": {n: g(dep) for n, g in _FIELDS if n in fields}})
+    return out
+
+
+_FIELDS = (
+    ("vluchten", lambda d: d["flights"]),
+    ("ophaaltijd", lambda d: d["pickup"]["time"]),
+    ("voertuig", lambda d: d["pickup"]["vehicle"]),
+    ("escorts", lambda d: sorted(e["id"] for e in d["escorts"])),
+    ("medici", lambda d: sorted(m["id"] for m in d["medics"])),
+    ("terugvluchten", lambda d: sorted((c["id"], c["return_flights"]) for c in d["escorts"] + d["medics"])),
+    ("overdracht", lambda d: d["handover"]["time"]),
+)
+
+
+def published_plan(session: Session, scenario_id: int) -> PlanVersion | None:
+    return session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == scenario_id,
+                                                    PlanVersion.state == "published"))
+
+
+def recipients(session: Session, owners: set[str]) -> dict[str, str]:
+    """owner -> e-mail: a contact entry first, else the address of the person's own account."""
+    found = {u.owner: u.email for u in session.scalars(select(User).where(User.owner.in_(owners), User.active,
+                                                                          User.email.is_not(None)))}
+    found.update({c.owner: c.email for c in session.scalars(select(Contact).where(Contact.owner.in_(owners)))})
+    return found
+
+
+def organizer(settings: Settings) -> tuple[str, str]:
+    return (settings.mail_from_name, settings.mail_from_address)
+
+
+def publish(db: Database, plan_id: int, actor: str, settings: Settings) -> Published:
+    with db.transaction() as session:
+        outcome = _publish_in(session, plan_id, actor, settings)
+    outcome.delivered = deliver_outbox(db, settings, plan_id=plan_id)
+    return outcome
+
+
+def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) -> Published:
+    plan = session.get(PlanVersion, plan_id)
+    if plan is None:
+        raise KeyError(plan_id)
+    # Take the scenario's write lock first (a row lock on PostgreSQL, the database lock on SQLite),
+    # so two publications of one scenario run one after the other, never interleaved.
+    session.execute(update(ScenarioRow).where(ScenarioRow.id == plan.scenario_id).values(unit=ScenarioRow.unit))
+    session.refresh(plan)
+    if plan.state != "draft":
+        raise PublishRefused(f"Plan {plan_id} is geen concept meer (status: {plan.state})")
+    scenario = session.get(ScenarioRow, plan.scenario_id)
+    sc = parse_scenario(store.assemble(session, plan.scenario_id))
+    violations = [str(v) for v in check_plan(sc, plan.document)]
+    if violations:
+        raise PublishRefused(f"Het plan breekt {len(violations)} regel(s) tegen het scenario zoals het nu is", violations)
+
+    previous = published_plan(session, plan.scenario_id)
+    if previous is not None:
+        previous.state = "superseded"
+    plan.state = "published"
+    plan.published_at = utcnow()
+    plan.published_by = actor
+    plan.version += 1
+    session.flush()
+
+    fresh = derive.plan_events(sc, derive.planned_views(sc, plan.document))
+    fresh = [_with_owner(ev, owner_key(ev.owner, scenario.unit)) for ev in fresh]
+    rows = {r.key: r for r in session.scalars(select(CalendarEvent).where(CalendarEvent.scenario_id == plan.scenario_id))}
+    changes = reconcile({k: stored_event(r) for k, r in rows.items()}, fresh)
+    for ev in changes.created + changes.updated + changes.reconfirmed + changes.cancelled:
+        row = rows.get(ev.key)
+        if row is None:
+            row = CalendarEvent(scenario_id=plan.scenario_id, key=ev.key, uid=ev.uid)
+            session.add(row)
+        row.owner, row.sequence, row.status = ev.owner, ev.sequence, ev.status
+        row.start, row.end, row.tzid, row.end_tzid = ev.start, ev.end, _zone(ev.start), _zone(ev.end)
+        row.summary, row.location, row.description, row.busy = ev.summary, ev.location, ev.description, ev.busy
+        row.plan_id, row.updated_at = plan.id, utcnow()
+    session.flush()
+
+    outgoing = changes.outgoing()
+    affected = {ev.owner for _, ev in outgoing}
+    stamp = plan.published_at
+    for owner in affected:
+        rebuild_feed(session, owner, sc, stamp)
+    addresses = recipients(session, affected)
+    queued = 0
+    for method, ev in outgoing:
+        email = addresses.get(ev.owner)
+        if not email:
+            continue  # no address on file: the feed still carries it; the board shows who has none
+        msg = itip.message(method, ev, organizer(settings), (calendar_name(sc, ev.owner).split(" — ", 1)[-1], email),
+                           stamp)
+        session.add(OutboxMail(plan_id=plan.id, owner=ev.owner, recipient=email, uid=ev.uid, method=method,
+                               sequence=ev.sequence, message=msg.as_bytes()))
+        queued += 1
+    counts = {"created": len(changes.created), "updated": len(changes.updated),
+              "reconfirmed": len(changes.reconfirmed), "cancelled": len(changes.cancelled),
+              "unchanged": len(changes.unchanged)}
+    audit.record(session, actor, "plan.publish", "plan", plan.id, scenario=plan.scenario_id,
+                 superseded=previous.id if previous else None, events=counts, mails=queued, people=len(affected))
+    return Published(plan.id, previous.id if previous else None, counts, queued, len(affected))
+
+
+def _with_owner(ev, owner: str):
+    from dataclasses import replace
+    return replace(ev, owner=owner) if ev.owner != owner else ev
+
+
+def rebuild_feed(session: Session, owner: str, sc: Scenario | None, stamp: datetime) -> Feed:
+    """A person's whole feed: their confirmed events of every scenario, rendered once and kept."""
+    events = [stored_event(r) for r in session.scalars(
+        select(CalendarEvent).where(CalendarEvent.owner == owner, CalendarEvent.status == CONFIRMED))]
+    body = render_feed(calendar_name(sc, owner), events, stamp)
+    feed = session.get(Feed, owner)
+    if feed is None:
+        feed = Feed(owner=owner, body=body, etag=etag(body), updated_at=stamp)
+        session.add(feed)
+    else:
+        feed.body, feed.etag, feed.updated_at = body, etag(body), stamp
+    return feed
+
+
+def smtp_settings(settings: Settings) -> itip.SmtpSettings | None:
+    if not settings.smtp_host:
+        return None
+    return itip.SmtpSettings(host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
+                             username=settings.smtp_username, password=settings.smtp_password,
+                             sender_name=settings.mail_from_name, sender_address=settings.mail_from_address,
+                             helo_name="vertrekplanner.local")
+
+
+MAX_ATTEMPTS = 5
+
+
+def deliver_outbox(db: Database, settings: Settings, plan_id: int | None = None, limit: int = 50_000) -> dict[str, int]:
+    """Send queued invites (all, or one publication's); failures stay queued with the error."""
+    smtp = smtp_settings(settings)
+    if smtp is None:
+        return {"sent": 0, "failed": 0, "pending": _pending_count(db, plan_id)}
+    with db.sessions() as session:
+        query = select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS)
+        if plan_id is not None:
+            query = query.where(OutboxMail.plan_id == plan_id)
+        pending = list(session.scalars(query.order_by(OutboxMail.id).limit(limit)))
+    if not pending:
+        return {"sent": 0, "failed": 0, "pending": 0}
+    messages = [message_from_bytes(m.message, policy=default_policy) for m in pending]
+    results = itip.send(smtp, messages)
+    now = utcnow()
+    sent = failed = 0
+    with db.transaction() as session:
+        for mail, result in zip(pending, results):
+            values = {"attempts": OutboxMail.attempts + 1}
+            if result.ok:
+                values["sent_at"] = now
+                sent += 1
+            else:
+                values["error"] = (result.error or "")[:2000]
+                failed += 1
+            session.execute(update(OutboxMail).where(OutboxMail.id == mail.id).values(**values))
+    return {"sent": sent, "failed": failed, "pending": failed}
+
+
+def _pending_count(db: Database, plan_id: int | None) -> int:
+    from sqlalchemy import func
+    with db.sessions() as session:
+        query = select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))
+        if plan_id is not None:
+            query = query.where(OutboxMail.plan_id == plan_id)
+        return session.scalar(query) or 0
+
+
