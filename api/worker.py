@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import traceback
 from dataclasses import asdict
 from datetime import datetime
@@ -31,6 +32,7 @@ from .settings import Settings
 
 log = logging.getLogger("vertrekplanner.worker")
 HEARTBEAT_SECONDS = 1.0
+MAIL_RETRY_SECONDS = 60.0
 
 
 def progress_dict(p: Progress) -> dict:
@@ -126,11 +128,24 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.shutdown = threading.Event()
         self.current: StopSignal | None = None
+        self.last_mail_retry = time.monotonic()
 
     def request_shutdown(self, *_args) -> None:
         self.shutdown.set()
         if self.current is not None:
             self.current.stop()
+
+    def _retry_mail(self) -> None:
+        """Invites that could not be sent at publication (SMTP down) are retried from here."""
+        if time.monotonic() - self.last_mail_retry < MAIL_RETRY_SECONDS:
+            return
+        self.last_mail_retry = time.monotonic()
+        try:
+            from .publishing import deliver_outbox
+
+            deliver_outbox(self.db, self.settings)
+        except Exception:
+            log.exception("retrying queued invites failed")
 
     def _run_one(self, job_id: int, signal_: StopSignal, outcome: list[str]) -> None:
         try:
@@ -146,6 +161,7 @@ class Worker:
         while not self.shutdown.is_set() and (max_jobs is None or done < max_jobs):
             with self.db.transaction() as session:
                 jobs.reap_stale(session, self.settings.job_stale_seconds)
+            self._retry_mail()
             job_id = jobs.claim_next(self.db, self.name)
             if job_id is None:
                 self.shutdown.wait(self.poll_seconds)

@@ -1,0 +1,158 @@
+"""The ``vertrekplanner`` command: the planner's commands plus the service's.
+
+``serve`` runs the web app (and, on the embedded SQLite setup, one worker process beside it),
+``worker`` runs solve jobs, ``user`` creates or resets an account. Everything else
+(plan, demo, check, validate, generate, template) is the planner's own CLI.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+
+SERVICE_COMMANDS = ("serve", "worker", "user")
+
+DEMO_UNIT = "BV-Demo"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SERVICE_COMMANDS:
+        from planner.cli import main as planner_main
+
+        return planner_main(argv)
+    command, rest = argv[0], argv[1:]
+    if command == "worker":
+        from .worker import main as worker_main
+
+        return worker_main(rest)
+    if command == "user":
+        return cmd_user(rest)
+    return cmd_serve(rest)
+
+
+def cmd_user(argv: list[str]) -> int:
+    from .authz import ROLES
+
+    parser = argparse.ArgumentParser(prog="vertrekplanner user", description="Create an account or reset its password.")
+    parser.add_argument("username")
+    parser.add_argument("--role", choices=ROLES, required=True)
+    parser.add_argument("--unit")
+    parser.add_argument("--owner", help="escort:<id>, medic:<id> or vehicle:<id> for field roles")
+    parser.add_argument("--email")
+    args = parser.parse_args(argv)
+    password = os.environ.get("VERTREKPLANNER_PASSWORD") or secrets.token_urlsafe(12)
+    from .settings import Settings
+
+    settings = Settings.from_env()
+    db = _database(settings)
+    _put_user(db, args.username, password, args.role, args.unit, args.owner, args.email)
+    print(f"Account {args.username} ({args.role}); wachtwoord: {password}")
+    return 0
+
+
+def _database(settings):
+    from .db import Database, migrate
+
+    migrate(settings.database_url)
+    return Database(settings.database_url)
+
+
+def _put_user(db, username, password, role, unit=None, owner=None, email=None) -> None:
+    from sqlalchemy import select
+
+    from . import audit
+    from .auth import hash_password
+    from .models import User
+
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, role=role)
+            session.add(user)
+        user.password_hash, user.role, user.unit, user.owner, user.email = (
+            hash_password(password), role, unit, owner, email)
+        user.active = True
+        session.flush()
+        audit.record(session, "cli", "user.put", "user", user.id, username=username, role=role)
+
+
+def load_demo(db) -> list[tuple[str, str, str]]:
+    """Demo accounts and the demo scenario (once), with a first solve queued for the worker."""
+    import json
+
+    from sqlalchemy import select
+
+    from planner.generator import generate
+
+    from . import jobs
+    from . import scenarios as store
+    from .models import ScenarioRow
+
+    doc = generate("small", 2026)
+    doc["name"] = "demo"
+    escort, medic = doc["escorts"][0]["id"], doc["medics"][0]["id"]
+    vehicle = doc["vehicles"][0]["id"]
+    password = "demo-wachtwoord"
+    accounts = [("regie", "regievoerder", f"unit {DEMO_UNIT}"), ("beheer", "planner-admin", "gebruikers en middelen"),
+                ("inspectie", "inspector", "alleen lezen, auditlog"), ("escort", "escort", f"escort:{escort}"),
+                ("medicus", "medic", f"medic:{medic}"), ("chauffeur", "driver", f"vehicle:{vehicle}")]
+    owners = {"escort": f"escort:{escort}", "medicus": f"medic:{medic}", "chauffeur": f"vehicle:{vehicle}"}
+    for username, role, _ in accounts:
+        _put_user(db, username, password, role, DEMO_UNIT if role == "regievoerder" else None, owners.get(username),
+                  f"{username}@demo.vertrekplanner.invalid")
+    with db.transaction() as session:
+        if session.scalar(select(ScenarioRow).where(ScenarioRow.name == "demo", ScenarioRow.unit == DEMO_UNIT)) is None:
+            row = store.import_scenario(session, json.loads(json.dumps(doc)), DEMO_UNIT, "demo", "demo (generated)")
+            jobs.start_job(session, row.id, row.version, "demo", {"time_limit": 20.0, "quick": False})
+    return [(u, password, what) for u, _, what in accounts]
+
+
+def cmd_serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="vertrekplanner serve", description="Run the planning service.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--demo", action="store_true", help="load demo accounts and the demo scenario")
+    parser.add_argument("--no-worker", action="store_true", help="do not start a worker process beside the web app")
+    args = parser.parse_args(argv)
+    import uvicorn
+
+    from .app import create_app
+    from .settings import Settings
+
+    os.environ.setdefault("PUBLIC_URL", f"http://{args.host}:{args.port}")
+    settings = Settings.from_env()
+    db = _database(settings)
+    accounts = load_demo(db) if args.demo else []
+    db.dispose()
+    worker = None
+    if settings.embedded_worker and not args.no_worker:
+        # Solves never run in the web process: one worker process beside it, on the same database.
+        env = dict(os.environ, DATABASE_URL=settings.database_url, SECRET_KEY=settings.secret_key)
+        worker = subprocess.Popen([sys.executable, "-m", "api.worker"], env=env)
+    print(f"\nvertrekplanner draait op {settings.public_url}/  (database: {_safe(settings.database_url)})")
+    for username, password, what in accounts:
+        print(f"  inloggen als {username:<10} wachtwoord {password}   ({what})")
+    print("Stoppen: Ctrl-C\n", flush=True)
+    try:
+        uvicorn.run(create_app(settings, run_migrations=False), host=args.host, port=args.port, log_level="warning")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    return 0
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
