@@ -175,3 +175,35 @@ def test_job_of_another_unit_is_not_visible(service):
     other = service.client("regie-zuid")
     assert other.get(f"/api/jobs/{job['id']}").status_code == 404
     assert other.delete(f"/api/jobs/{job['id']}").status_code == 404
+
+
+def test_killing_the_worker_mid_solve_loses_no_published_data(service, tmp_path, large_scenario):
+    from api.models import CalendarEvent, Feed
+    from publish_support import make_draft
+
+    sid, _ = large_scenario
+    client = service.client("regie")
+    draft, _ = make_draft(service, sid)
+    assert client.post(f"/api/plans/{draft}/publish").status_code == 200
+
+    def published_state():
+        with service.db.sessions() as s:
+            plans = dict(s.execute(select(PlanVersion.id, PlanVersion.state)).all())
+            events = sorted(s.execute(select(CalendarEvent.uid, CalendarEvent.sequence, CalendarEvent.status)).all())
+            feeds = dict(s.execute(select(Feed.owner, Feed.etag)).all())
+        return plans, events, feeds
+    before = published_state()
+    proc = start_worker(service, tmp_path)
+    try:
+        job = client.post(f"/api/scenarios/{sid}/jobs", json={"time_limit": 600}).json()
+        wait_for(client, job["id"], lambda j: j["status"] == "running" and j["progress"].get("stage")
+                 not in (None, "greedy"), timeout=180)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        failed = wait_for(client, job["id"], lambda j: j["status"] != "running",
+                          timeout=service.settings.job_stale_seconds + 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert failed["status"] == "failed"
+    assert published_state() == before and before[0] == {draft: "published"}
