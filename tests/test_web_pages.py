@@ -5,6 +5,7 @@ by the checker; the job and publishing services get their own page tests where t
 """
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -421,3 +422,80 @@ def test_errors_are_dutch_pages_not_stack_traces(service, world, monkeypatch):
     crashed = quiet.get(f"/scenarios/{world['sid']}/board")
     assert crashed.status_code == 500 and "Er ging iets mis" in crashed.text
     assert "kapot" not in crashed.text and "Traceback" not in crashed.text
+
+
+# --- Publishing and the person's own page ----------------------------------------------------------
+
+def _escort_in(plan: dict) -> tuple[str, list[str]]:
+    dep = next(d for d in plan["departures"] if d["planned"] and d["escorts"])
+    escort = dep["escorts"][0]["id"]
+    return escort, [d["id"] for d in plan["departures"] if d["planned"] and escort in {e["id"] for e in d["escorts"]}]
+
+
+def test_publish_through_the_page_confirms_the_invites_and_the_escort_sees_the_missions(service, world,
+                                                                                        monkeypatch):
+    from datetime import datetime, timezone
+
+    from api.auth import hash_password
+    from api.models import OutboxMail
+
+    escort, deps = _escort_in(world["plan"])
+    with service.db.transaction() as s:
+        s.add(User(username="kmar", password_hash=hash_password("een-lang-wachtwoord"), role="escort",
+                   owner=f"escort:{escort}", email="kmar@example.test"))
+    client = service.client()
+    page_login(client, "regie")
+    url = f"/plans/{world['plan_id']}"
+    assert service.client("inspector").post(url + "/publish").status_code == 403
+    response = client.post(url + "/publish", data={"csrf_token": csrf_of(client, url)}, follow_redirects=False)
+    assert response.status_code == 303
+    with service.db.sessions() as s:
+        assert s.get(PlanVersion, world["plan_id"]).state == "published"
+        queued = s.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.plan_id == world["plan_id"]))
+    assert queued > 0 and response.headers["location"] == f"{url}?published={queued}&sent=0"
+    confirmation = client.get(response.headers["location"]).text
+    assert "Plan gepubliceerd." in confirmation and f"{queued} uitnodigingen per e-mail" in confirmation
+    assert "gepland" in client.get(f"/?scenario={world['sid']}").text
+    again = client.post(url + "/publish", data={"csrf_token": csrf_of(client, url)})
+    assert again.status_code == 409 and "niet gepubliceerd" in again.text and "geen concept meer" in again.text
+
+    # The escort's own page: upcoming missions (counted from before the demo's December), feed link, calendar.
+    monkeypatch.setattr("api.web.pages.now", lambda: datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc))
+    me = service.client()
+    page_login(me, "kmar", "een-lang-wachtwoord")
+    text = me.get("/ik").text
+    assert all(f"Missie {d}" in text for d in deps) and "nog geen agenda-link" in text
+    assert me.post("/ik/feed-token", data={"csrf_token": csrf_of(me, "/ik")},
+                   follow_redirects=False).headers["location"] == "/ik?nieuw=1"
+    text = me.get("/ik?nieuw=1").text
+    feed = urlsplit(re.search(r'value="([^"]+)" class="feed" id="feed-url"', text).group(1)).path
+    assert feed.startswith("/feeds/") and "De vorige link werkt niet meer" in text
+    calendar = me.get("/ik/agenda.ics")
+    assert calendar.status_code == 200 and calendar.headers["content-type"].startswith("text/calendar")
+    assert "attachment" in calendar.headers["content-disposition"]
+    import vobject
+    summaries = [e.summary.value for e in vobject.readOne(calendar.text, validate=True).vevent_list]
+    assert sorted(s.split(":")[0] for s in summaries if s.startswith("Missie")) == sorted(f"Missie {d}" for d in deps)
+    assert service.client().get(feed).content == calendar.content  # the subscription serves the same calendar
+    monkeypatch.setattr("api.web.pages.now", lambda: datetime(2027, 6, 1, tzinfo=timezone.utc))
+    assert "geen geplande missies" in me.get("/ik").text  # all of them lie in the past by then
+
+
+def test_unlinked_field_account_gets_a_clear_message(service):
+    from api.auth import hash_password
+
+    with service.db.transaction() as s:
+        s.add(User(username="nieuw", password_hash=hash_password("een-lang-wachtwoord"), role="driver"))
+    client = service.client()
+    page_login(client, "nieuw", "een-lang-wachtwoord")
+    assert "nog niet gekoppeld" in client.get("/ik").text
+    response = client.get("/ik/agenda.ics")
+    assert response.status_code == 409 and "nog niet" in response.text
+
+
+def test_an_empty_calendar_before_anything_is_published(service):
+    import vobject
+
+    calendar = service.client("medic").get("/ik/agenda.ics")
+    assert calendar.status_code == 200
+    assert vobject.readOne(calendar.text, validate=True).contents.get("vevent", []) == []

@@ -21,6 +21,10 @@ from ..scenarios import assemble
 PAGE_SIZE = 100  # departures per page: the eu scenario has 1,400 of them
 
 STATE_LABELS = {"draft": "concept", "published": "gepubliceerd", "superseded": "vervangen"}
+SOLVER_STATUS = {"OPTIMAL": "optimaal (bewezen)", "FEASIBLE": "geldig plan, niet bewezen optimaal",
+                 "GREEDY": "snel eerste plan (niet geoptimaliseerd)"}
+RISK_LABELS = {"none": "geen", "low": "laag", "medium": "midden", "high": "hoog"}
+SEX_LABELS = {"M": "man", "F": "vrouw", "X": "onbekend"}
 
 
 class _ScenarioCache:
@@ -178,6 +182,10 @@ def _number(value) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.2f}".replace(",", " ").replace(".", ",")
     return f"{int(value):,}".replace(",", " ")
+
+
+def seconds_text(value) -> str:
+    return "—" if value is None else f"{float(value):.1f} s".replace(".", ",")
 
 
 def gap_text(gap) -> str:

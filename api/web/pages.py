@@ -286,6 +286,8 @@ def departure_page(request: Request, scenario_id: int, dep_id: str, plan: int | 
     return page(request, "departure.html", principal, scenario=row, dep=record.data, record=record,
                 plan=plan_row, entry=entry, status_label=label, status_css=css, view=view, base=base, query=query,
                 kind_label=derive.DEPARTURE_KIND.get(record.data.get("kind"), record.data.get("kind")),
+                risk_labels=data.RISK_LABELS, sex_labels=data.SEX_LABELS,
+                medic_roles={k: v["nl"] for k, v in derive.MEDIC_ROLE.items()},
                 when=data.when_text, state_labels=data.STATE_LABELS)
 
 
@@ -403,8 +405,7 @@ def job_page(request: Request, job_id: int, principal: Principal = Depends(requi
                 stage=JOB_STAGES.get(progress.get("stage"), progress.get("stage") or "—"),
                 incumbent=data._number((progress.get("objective") or {}).get("planned_priority")),
                 bound=data._number((progress.get("bound") or {}).get("planned_priority")),
-                gap=data.gap_text(progress.get("gap")),
-                elapsed=f"{float(progress.get('elapsed') or 0):.1f} s".replace(".", ","),
+                gap=data.gap_text(progress.get("gap")), elapsed=data.seconds_text(progress.get("elapsed") or 0),
                 final=job.status in jobs.FINAL, job_status=JOB_STATUS, job_stages=JOB_STAGES)
 
 
@@ -449,6 +450,8 @@ def plan_page(request: Request, plan_id: int, published: int | None = Query(None
                 planned=sum(1 for e in entries if e.get("planned")), total=len(entries),
                 objective=data.objective_rows(solver.get("objective"), solver.get("bound")),
                 gap=data.gap_text(solver.get("gap")), violations=_verdict(session, plan, row),
+                solver_status=data.SOLVER_STATUS.get(solver.get("status"), solver.get("status") or "—"),
+                solver_seconds=data.seconds_text(solver.get("wall_seconds")),
                 diff=data.plan_diff(session, plan), state_labels=data.STATE_LABELS, published=published, sent=sent,
                 outdated=plan.scenario_version != row.version)
 
@@ -475,7 +478,8 @@ def _violation(v) -> str:
 @router.post("/plans/{plan_id}/publish")
 def plan_publish(request: Request, plan_id: int, principal: Principal = Depends(require("plan.publish")),
                  session: Session = Depends(db_session)):
-    publishing = _publishing()
+    from .. import publishing
+
     plan, row = _plan(session, principal, plan_id)
     session.commit()  # end this read before publishing writes in its own transaction
     try:
@@ -489,6 +493,11 @@ def plan_publish(request: Request, plan_id: int, principal: Principal = Depends(
 
 # --- The field roles' own page ----------------------------------------------------------------
 
+def now():
+    """The instant from which missions count as upcoming (a seam for tests of a dated scenario)."""
+    return utcnow()
+
+
 @router.get("/ik")
 def my_page(request: Request, nieuw: int | None = Query(None), principal: Principal = Depends(require("schedule.own")),
             session: Session = Depends(db_session)):
@@ -496,7 +505,7 @@ def my_page(request: Request, nieuw: int | None = Query(None), principal: Princi
     if principal.owner:
         rows = session.scalars(select(CalendarEvent).where(
             CalendarEvent.owner == principal.owner, CalendarEvent.status == "CONFIRMED",
-            CalendarEvent.end >= utcnow()).order_by(CalendarEvent.start).limit(100))
+            CalendarEvent.end >= now()).order_by(CalendarEvent.start).limit(100))
         events = [_event_row(e) for e in rows]
         feed_url = _feed_url(request, session, principal.owner)
     return page(request, "ik.html", principal, events=events, feed_url=feed_url, rotated=nieuw)
