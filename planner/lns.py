@@ -13,13 +13,16 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ortools.sat.python import cp_model
 
 from .candidates import Candidates
 from .model import PlanModel
 from .selection import Selection
+
+if TYPE_CHECKING:  # solve imports this module
+    from .solve import StopSignal
 
 
 def score(cands: Candidates, sel: Selection) -> tuple[int, int]:
@@ -106,8 +109,9 @@ def _around_unplanned(cands: Candidates, state: dict, rng: random.Random, max_fr
 
 def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed: int = 0,
             window_days: float = 3.0, max_free: int = 120, step_seconds: float = 4.0,
-            on_improve: Callable[[Selection], None] | None = None) -> Selection:
-    """Improve levels 1 and 2 of ``sel`` within ``budget`` seconds."""
+            on_improve: Callable[[Selection], None] | None = None, stop: StopSignal | None = None) -> Selection:
+    """Improve levels 1 and 2 of ``sel`` within ``budget`` seconds, or until ``stop`` is set."""
+    from .solve import run  # here: solve imports this module
     rng = random.Random(seed)
     deadline = time.perf_counter() + budget
     best = score(cands, sel)
@@ -125,7 +129,7 @@ def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed
                     yield item
     for _name, free, allowed in alternate():
         remaining = deadline - time.perf_counter()
-        if remaining < 1.0:
+        if remaining < 1.0 or (stop is not None and stop.is_set):
             break
         if len(free) > max_free:
             free = set(rng.sample(sorted(free), max_free))
@@ -141,7 +145,7 @@ def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed
         prm.num_workers = workers
         prm.random_seed = rng.randrange(1 << 30)
         prm.cp_model_presolve = False
-        status = solver.solve(pm.model)
+        status = run(solver, pm.model, stop)  # a stopped step still yields its best, valid sub-plan
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue
         part = pm.selection(lambda v: solver.boolean_value(v))
