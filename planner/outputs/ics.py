@@ -1,29 +1,48 @@
-"""Calendar files (RFC 5545) for escorts, medics, vehicles and the planning unit.
+"""Calendar objects (RFC 5545) for escorts, medics, vehicles and the planning unit.
 
-UIDs are UUIDv5 over a namespace and the key (departure, calendar owner, event kind,
-index): the same plan yields the same UIDs on every run, so a client that fetches the
+One VEVENT builder (``vevent``) and one set of calendar headers serve both the CLI's files
+and the planning service's feeds and iTIP invitations (``api.calendars``), so the rules of
+``shared/notes/calendar.md`` are written down once.
+
+CLI files: UIDs are UUIDv5 over a namespace and the key (departure, calendar owner, event
+kind, index): the same plan yields the same UIDs on every run, so a client that fetches the
 file again updates its events instead of duplicating them, and the UID itself carries no
 case number or name. The namespace can be made secret per deployment
 (``VERTREKPLANNER_UID_SECRET``) so that nobody holding the source can confirm a guessed
-case number from a UID.
+case number from a UID. The service instead stores a random UID per event (it must survive
+plan changes that the CLI never sees).
 
 DTSTAMP is the plan's ``generated_at`` (UTC), so the same plan gives byte-identical files.
 Times carry the zone of the place (TZID) with a VTIMEZONE per zone; never ``Z`` as well.
 """
 from __future__ import annotations
 
+import copy
 import os
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
+from typing import Iterable, Protocol
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from .derive import CalEvent
 
 PRODID = "-//DT&V//vertrekplanner//NL"
 PROJECT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:vertrekplanner:calendar")
 REFRESH = "PT1H"
+
+
+class EventText(Protocol):
+    """What a VEVENT shows; both ``CalEvent`` and the service's stored events have it."""
+
+    start: datetime
+    end: datetime
+    summary: str
+    location: str
+    description: str
+    busy: bool
 
 
 def uid_namespace() -> uuid.UUID:
@@ -35,36 +54,79 @@ def event_uid(key: str, namespace: uuid.UUID | None = None) -> str:
     return str(uuid.uuid5(namespace or uid_namespace(), key))
 
 
-def build_calendar(name: str, events: list[CalEvent], dtstamp: datetime) -> Calendar:
+def new_calendar(method: str | None = None) -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    return cal
+
+
+def feed_calendar(name: str) -> Calendar:
+    """Headers of a subscribed feed (no METHOD: a snapshot, not a scheduling message)."""
+    cal = new_calendar()
     cal.add("name", name)
     cal.add("x-wr-calname", name)
     # Subscribed feeds: tell clients how often to refetch (RFC 7986 and the Outlook variant).
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", REFRESH)
-    stamp = dtstamp.astimezone(timezone.utc)
+    return cal
+
+
+def vevent(ev: EventText, uid: str, dtstamp: datetime, sequence: int = 0, status: str = "CONFIRMED") -> Event:
+    """The one VEVENT of an event; property order is fixed so equal input gives equal bytes."""
+    ve = Event()
+    ve.add("uid", uid)
+    ve.add("dtstamp", dtstamp.astimezone(timezone.utc))  # DTSTAMP must be UTC (RFC 5545 §3.8.7.2)
+    ve.add("sequence", sequence)
+    ve.add("dtstart", ev.start)
+    ve.add("dtend", ev.end)
+    ve.add("summary", ev.summary)
+    ve.add("location", ev.location)
+    ve.add("description", ev.description)
+    ve.add("status", status)
+    ve.add("transp", "OPAQUE" if ev.busy else "TRANSPARENT")
+    return ve
+
+
+def add_timezones(cal: Calendar, events: Iterable[EventText]) -> Calendar:
+    """A VTIMEZONE for every TZID used, only over the years the events span (the full
+    1970–2038 default bloats every file and mail), in TZID order."""
+    years = [d.year for e in events for d in (e.start, e.end)]
+    if not years:
+        return cal
+    first, last = date(min(years) - 1, 1, 1), date(max(years) + 2, 1, 1)
+    # Not icalendar's add_missing_timezones: it adds them in set order, which changes with
+    # each process's hash seed (the same plan must give the same bytes and ETag), and it
+    # rebuilds each zone at ~50 ms, far too slow for thousands of invitation mails.
+    added = [z for tzid in cal.get_missing_tzids() if (z := _vtimezone(tzid, first, last)) is not None]
+    zones = sorted([c for c in cal.subcomponents if c.name == "VTIMEZONE"] + added, key=lambda c: str(c["TZID"]))
+    cal.subcomponents[:] = zones + [c for c in cal.subcomponents if c.name != "VTIMEZONE"]
+    return cal
+
+
+def _vtimezone(tzid: str, first: date, last: date) -> Timezone | None:
+    zone = _vtimezone_cached(tzid, first, last)
+    return copy.deepcopy(zone) if zone is not None else None  # the cached one stays untouched
+
+
+@lru_cache(maxsize=512)
+def _vtimezone_cached(tzid: str, first: date, last: date) -> Timezone | None:
+    try:
+        return Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    except ValueError:  # unknown to the zone database: nothing to add (as icalendar does)
+        return None
+
+
+def build_calendar(name: str, events: list[CalEvent], dtstamp: datetime) -> Calendar:
+    """The CLI's file: every event confirmed, sequence 0, UIDv5 from the key."""
+    cal = feed_calendar(name)
     namespace = uid_namespace()
     for ev in sorted(events, key=lambda e: (e.start, e.key)):
-        ve = Event()
-        ve.add("uid", event_uid(ev.key, namespace))
-        ve.add("dtstamp", stamp)
-        ve.add("sequence", 0)
-        ve.add("dtstart", ev.start)
-        ve.add("dtend", ev.end)
-        ve.add("summary", ev.summary)
-        ve.add("location", ev.location)
-        ve.add("description", ev.description)
-        ve.add("status", "CONFIRMED")
-        ve.add("transp", "OPAQUE" if ev.busy else "TRANSPARENT")
-        cal.add_component(ve)
-    if events:
-        # VTIMEZONE only over the years the events span: the full 1970–2038 default bloats files.
-        years = [d.year for e in events for d in (e.start, e.end)]
-        cal.add_missing_timezones(first_date=date(min(years) - 1, 1, 1), last_date=date(max(years) + 2, 1, 1))
-    return cal
+        cal.add_component(vevent(ev, event_uid(ev.key, namespace), dtstamp))
+    return add_timezones(cal, events)
 
 
 def write_calendar(path: Path, name: str, events: list[CalEvent], dtstamp: datetime) -> Path:
