@@ -98,6 +98,9 @@ def test_import_solve_review_publish_and_the_escorts_calendar(live, browser, tmp
     page.set_default_timeout(30_000)
     outside = []  # nothing may be fetched from anywhere but the service itself
     page.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+    problems = []  # script errors and policy (CSP) violations; a 403 we provoke below is expected
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and " 403 " not in m.text else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
 
     # The regievoerder logs in and lands on the dashboard.
     page.goto(f"{base}/")
@@ -197,4 +200,5 @@ def test_import_solve_review_publish_and_the_escorts_calendar(live, browser, tmp
     assert page.goto(f"{base}/plans/{plan_id}").status == 403
     assert page.goto(f"{base}/scenarios/1/departures/{dep['id']}").status == 403
     assert outside == []
+    assert problems == []
     context.close()

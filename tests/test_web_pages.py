@@ -95,6 +95,19 @@ def test_login_goes_back_to_the_page_asked_for_but_never_off_site(service):
     assert page_login(other, "inspector", next_="//evil.example/x").headers["location"] == "/"
 
 
+def test_the_page_asked_for_survives_the_login_with_its_query_and_an_expired_form_says_so(service, world):
+    client = service.client()
+    url = f"/scenarios/{world['sid']}/board?plan={world['plan_id']}"
+    response = client.get(url, follow_redirects=False)
+    assert response.headers["location"] == "/login?next=" + url.replace("?", "%3F").replace("=", "%3D")
+    assert page_login(client, "regie", next_=url).headers["location"] == url
+    anonymous = service.client().post(f"/plans/{world['plan_id']}/publish", data={"csrf_token": "x"})
+    assert anonymous.status_code == 401 and "sessie is verlopen" in anonymous.text
+    assert service.client().post("/api/scenarios").status_code == 401  # the API keeps its JSON answer
+    headers = client.get(url).headers
+    assert "script-src 'self'" in headers["content-security-policy"] and headers["cache-control"] == "no-store"
+
+
 def test_login_csrf_refused_without_the_cookie_or_with_another_value(service):
     client = service.client()
     token = csrf_of(client, "/login")
@@ -212,6 +225,34 @@ def test_import_of_a_bad_file_lists_every_problem_and_stores_nothing(service):
     with service.db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(ScenarioRow)) == 0
         assert s.scalar(select(func.count()).select_from(Record)) == 0
+
+
+def test_excel_upload_through_the_page_imports_like_json(service, tmp_path):
+    from planner.loading.tabular import write_workbook
+
+    client = service.client()
+    page_login(client, "regie")
+    path = write_workbook(json.loads(demo_scenario_bytes()), tmp_path / "demo.xlsx")
+    response = client.post("/scenarios/import", data={"csrf_token": csrf_of(client)},
+                           files={"file": ("demo.xlsx", path.read_bytes())}, follow_redirects=False)
+    assert response.status_code == 303
+    with service.db.sessions() as s:
+        assert s.scalar(select(ScenarioRow.source)) == "demo.xlsx"
+
+
+def test_departures_are_paged_and_the_filter_keeps_its_page_links(service, world, monkeypatch):
+    from api.web import data
+
+    monkeypatch.setattr(data, "PAGE_SIZE", 5)
+    client = service.client("regie")
+    ids = [d["id"] for d in world["plan"]["departures"]]
+    first = client.get(f"/?scenario={world['sid']}").text
+    assert "pagina 1 van 3" in first and ids[4] in first and ids[5] not in first
+    third = client.get(f"/?scenario={world['sid']}&page=3").text
+    assert ids[10] in third and ids[0] not in third
+    planned = [d["id"] for d in world["plan"]["departures"] if d["planned"]]
+    filtered = client.get(f"/?scenario={world['sid']}&status=gepland&page=2").text
+    assert planned[5] in filtered and "&amp;status=gepland&amp;page=1" in filtered
 
 
 def test_import_is_refused_without_csrf_token_and_for_other_roles(service):
@@ -347,6 +388,45 @@ def test_plan_maken_starts_a_job_and_the_job_page_shows_its_progress(service, wo
     assert stopped.status_code == 200 and "geannuleerd" in stopped.text
     no_token = client.post(f"/scenarios/{world['sid']}/solve", data={"mode": "quick"})
     assert no_token.status_code == 403
+
+
+def test_stoppen_ends_a_running_solve_and_keeps_its_best_plan(service, tmp_path):
+    """With a real worker: the job page shows live progress, Stoppen answers once the solver stopped."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from planner.generator import generate
+
+    repo = Path(__file__).resolve().parent.parent
+    sid = upload_demo(service.client("regie"), json.dumps(generate("large", 7)).encode(), "large.json")["id"]
+    env = dict(os.environ, DATABASE_URL=service.settings.database_url, VERTREKPLANNER_DATA=str(tmp_path),
+               SECRET_KEY=service.settings.secret_key, PYTHONPATH=str(repo))
+    worker = subprocess.Popen([sys.executable, "-m", "api.worker", "--poll", "0.2"], cwd=repo, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = service.client()
+        page_login(client, "regie")
+        response = client.post(f"/scenarios/{sid}/solve", data={"csrf_token": csrf_of(client), "mode": "full",
+                                                               "time_limit": "600"}, follow_redirects=False)
+        url = response.headers["location"]
+        deadline = time.monotonic() + 180
+        while True:  # until the worker runs it and the page shows a live incumbent
+            text = client.get(url).text
+            if 'data-field="status">bezig' in text and 'data-field="incumbent">—' not in text:
+                break
+            assert time.monotonic() < deadline, text
+            time.sleep(0.3)
+        stopped = client.post(url + "/stop", data={"csrf_token": csrf_of(client, url)})
+        assert stopped.status_code == 200 and 'data-field="status">gestopt' in stopped.text
+        assert "Naar het conceptplan" in stopped.text and "Stoppen</button>" not in stopped.text
+        plan_id = int(re.search(r'href="/plans/(\d+)"', stopped.text).group(1))
+        assert "geen overtredingen" in client.get(f"/plans/{plan_id}").text
+    finally:
+        worker.terminate()
+        worker.wait(30)
 
 
 # --- Administration and audit ----------------------------------------------------------------

@@ -32,17 +32,17 @@ from planner.outputs.pdf import html_to_pdf
 
 from .. import audit
 from .. import scenarios as store
-from ..auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, Principal, authenticate, db_session, end_session,
-                    hash_password, principal_from_cookie, require, start_session)
+from ..auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, NotLoggedIn, Principal, authenticate, db_session,
+                    end_session, hash_password, principal_from_cookie, require, start_session)
 from ..authz import REGIE, ROLES, allowed
-from ..deps import scenario_for
+from ..deps import MAX_ID, row_by_id, scenario_for
 from ..models import AuditEntry, CalendarEvent, Contact, Feed, PlanVersion, ScenarioRow, SolveJob, User, utcnow
 from ..routes.session import set_session_cookie
 from ..scenarios import StaleWrite
 from ..schemas import ContactIn, UserIn
 from . import data
 from .board import LANE_KINDS, build_board
-from .render import error_page, home_for, page
+from .render import PAGE_HEADERS, error_page, home_for, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,6 +58,7 @@ QUICK_SECONDS = 10.0
 def register(app: FastAPI) -> None:
     app.include_router(router)
     app.state.render_problems = render_problems
+    app.add_exception_handler(NotLoggedIn, _login_needed(app.exception_handlers.get(NotLoggedIn)))
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StaleWrite, _stale_write_page(app.exception_handlers.get(StaleWrite)))
@@ -78,6 +79,21 @@ def _with_principal(request: Request) -> None:
                 request.state.principal = principal_from_cookie(session, request.cookies.get(SESSION_COOKIE))
         except Exception:  # an error page must never fail on its menu
             request.state.principal = None
+
+
+def _login_needed(api_handler):
+    """Pages: back to the page after logging in (query included); a form sent after the session
+    ended gets a page saying so instead of the API's JSON."""
+    async def handler(request: Request, exc: NotLoggedIn):
+        if not _is_page(request) and api_handler is not None:
+            return await api_handler(request, exc)
+        if request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return _see_other("/login?next=" + quote(target, safe="/"))
+        request.state.principal = None
+        return error_page(request, 401, "Uw sessie is verlopen of u bent uitgelogd; er is niets opgeslagen. "
+                                        "Log opnieuw in en probeer het nog eens.")
+    return handler
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException):
@@ -249,7 +265,7 @@ async def import_page(request: Request, file: UploadFile = File(...),
 def _plan_for(session: Session, scenario_id: int, plan_id: int | None) -> PlanVersion | None:
     if plan_id is None:
         return data.shown_plan(session, scenario_id)
-    plan = session.get(PlanVersion, plan_id)
+    plan = row_by_id(session, PlanVersion, plan_id)
     if plan is None or plan.scenario_id != scenario_id:
         raise HTTPException(404, f"Plan {plan_id} bestaat niet bij dit scenario")
     return plan
@@ -336,7 +352,7 @@ def letter_pdf(scenario_id: int, dep_id: str, lang: str, plan: int | None = Quer
 
 
 # Documents about one person: never cached by a shared proxy or the browser's disk cache.
-_DOCUMENT_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+_DOCUMENT_HEADERS = PAGE_HEADERS
 
 
 def _pdf(html: str, title: str, created, footer: str, filename: str) -> Response:
@@ -384,7 +400,7 @@ def solve_start(request: Request, scenario_id: int, mode: str = Form("quick", ma
 
 
 def _job(session: Session, principal: Principal, job_id: int) -> SolveJob:
-    job = session.get(SolveJob, job_id)
+    job = row_by_id(session, SolveJob, job_id)
     if job is None:
         raise HTTPException(404, f"Berekening {job_id} bestaat niet")
     scenario_for(session, principal, job.scenario_id)
@@ -432,7 +448,7 @@ def job_stop(request: Request, job_id: int, principal: Principal = Depends(requi
 # --- Plan review and publishing ---------------------------------------------------------------
 
 def _plan(session: Session, principal: Principal, plan_id: int) -> tuple[PlanVersion, ScenarioRow]:
-    plan = session.get(PlanVersion, plan_id)
+    plan = row_by_id(session, PlanVersion, plan_id)
     if plan is None:
         raise HTTPException(404, f"Plan {plan_id} bestaat niet")
     return plan, scenario_for(session, principal, plan.scenario_id)
@@ -655,7 +671,7 @@ AUDIT_PAGE = 100
 
 
 @router.get("/audit")
-def audit_page(request: Request, before: int | None = Query(None, ge=1), action: str | None = Query(None, max_length=60),
+def audit_page(request: Request, before: int | None = Query(None, ge=1, le=MAX_ID), action: str | None = Query(None, max_length=60),
                principal: Principal = Depends(require("audit.read")), session: Session = Depends(db_session)):
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE + 1)
     if before:

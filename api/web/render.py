@@ -49,9 +49,21 @@ def home_for(role: str) -> str:
     return "/"
 
 
+# Pages load nothing from elsewhere and run only /static/app.js; inline style attributes carry the
+# board's server-computed positions. No caching: pages show personal and case data.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
 def page(request: Request, name: str, principal: Principal | None, status_code: int = 200, **context) -> HTMLResponse:
     return templates.TemplateResponse(request, name, {"me": principal, "home": home_for(principal.role) if principal
-                                                      else "/login", **context}, status_code=status_code)
+                                                      else "/login", **context}, status_code=status_code,
+                                      headers=PAGE_HEADERS)
 
 
 # Titles of the error page per status; the detail text says what exactly went wrong.
