@@ -61,9 +61,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return JSONResponse({"detail": "Niet ingelogd"}, status_code=401)
 
     from .routes import admin, scenarios, session
+    # The other areas first: GET /api/scenarios/{id}/jobs and /plans would otherwise be taken by
+    # GET /api/scenarios/{id}/{kind} (the first matching route wins) and answered 422, not a kind.
+    _include_optional(app)
     for module in (session, scenarios, admin):
         app.include_router(module.router)
-    _include_optional(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost, so even the body parser never sees more than the limit.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)

@@ -10,10 +10,23 @@ from .auth import Principal
 from .authz import sees_unit
 from .models import ScenarioRow
 
+# Statuses for the OpenAPI document, so every status a route can answer is declared.
+PROTECTED = {401: {"description": "Not logged in"},
+             403: {"description": "The role lacks the permission, or the CSRF token is missing or wrong"}}
+NOT_FOUND = {404: {"description": "Does not exist, or belongs to another unit"}}
+UNREADABLE = {400: {"description": "The request body could not be read (e.g. not UTF-8)"}}
+
+MAX_ID = 2**31 - 1  # ids are INTEGER columns; SQLite cannot even bind an int beyond 64 bits
+
+
+def row_by_id(session: Session, model, row_id: int):
+    """``session.get``, but None for an id no row can have (instead of an OverflowError: 500)."""
+    return session.get(model, row_id) if 0 < row_id <= MAX_ID else None
+
 
 def scenario_for(session: Session, principal: Principal, scenario_id: int) -> ScenarioRow:
     """The scenario if this principal may see it; 404 otherwise (existence is not disclosed)."""
-    row = session.get(ScenarioRow, scenario_id)
+    row = row_by_id(session, ScenarioRow, scenario_id)
     if row is None or not sees_unit(principal.role, principal.unit, row.unit):
         raise HTTPException(404, f"Scenario {scenario_id} bestaat niet of is niet van uw eenheid")
     return row

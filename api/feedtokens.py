@@ -10,11 +10,11 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
-from .models import FeedToken, utcnow
+from .models import Feed, FeedToken, utcnow
 
 
 def _mac(secret: str, owner: str, nonce: str) -> str:
@@ -57,3 +57,20 @@ def owner_of(session: Session, secret: str, token: str) -> str | None:
     if row is None or row.revoked_at is not None:
         return None
     return row.owner if hmac.compare_digest(mac, _mac(secret, row.owner, nonce)) else None
+
+
+# The feed route's one query per request: the live token's owner and that person's feed ETag.
+_LIVE_TOKEN = (select(FeedToken.owner, Feed.etag).outerjoin(Feed, Feed.owner == FeedToken.owner)
+               .where(FeedToken.nonce == bindparam("nonce"), FeedToken.revoked_at.is_(None)))
+
+
+def resolve(connection: Connection, secret: str, token: str) -> tuple[str, str | None] | None:
+    """``(owner, ETag of their feed or None if none is stored yet)`` for a presented token, or None
+    (unknown, forged or revoked), read in one query on every call: revocation takes effect at once."""
+    nonce, _, mac = token.partition(".")
+    if not nonce or not mac or len(token) > 200:
+        return None
+    row = connection.execute(_LIVE_TOKEN, {"nonce": nonce}).first()
+    if row is None or not hmac.compare_digest(mac, _mac(secret, row.owner, nonce)):
+        return None
+    return row.owner, row.etag

@@ -27,18 +27,27 @@ class RequestSizeLimit:
                 return await self._refuse(send, 413, self._message())
         seen = 0
         started = False
+        exceeded = False
 
         async def counting_receive():
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge()
             return message
 
         async def tracking_send(message):
             nonlocal started
+            if exceeded:
+                # The app caught BodyTooLarge (FastAPI turns any error while reading a form into
+                # 400 "error parsing the body"): whatever it answers, the answer is 413.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._refuse(send, 413, self._message())
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

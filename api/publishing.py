@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes
+from email.message import EmailMessage
 from email.policy import default as default_policy
 from zoneinfo import ZoneInfo
 
@@ -124,13 +125,15 @@ def organizer(settings: Settings) -> tuple[str, str]:
 
 
 def publish(db: Database, plan_id: int, actor: str, settings: Settings) -> Published:
+    built: dict[int, EmailMessage] = {}
     with db.transaction() as session:
-        outcome = _publish_in(session, plan_id, actor, settings)
-    outcome.delivered = deliver_outbox(db, settings, plan_id=plan_id)
+        outcome = _publish_in(session, plan_id, actor, settings, built)
+    outcome.delivered = deliver_outbox(db, settings, plan_id=plan_id, built=built)
     return outcome
 
 
-def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) -> Published:
+def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings,
+                built: dict[int, EmailMessage] | None = None) -> Published:
     plan = session.get(PlanVersion, plan_id)
     if plan is None:
         raise KeyError(plan_id)
@@ -177,15 +180,21 @@ def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) 
         rebuild_feed(session, owner, sc, stamp)
     addresses = recipients(session, affected)
     queued = 0
+    mails: list[tuple[OutboxMail, EmailMessage]] = []
     for method, ev in outgoing:
         email = addresses.get(ev.owner)
         if not email:
             continue  # no address on file: the feed still carries it; the board shows who has none
         msg = itip.message(method, ev, organizer(settings), (calendar_name(sc, ev.owner).split(" — ", 1)[-1], email),
                            stamp)
-        session.add(OutboxMail(plan_id=plan.id, owner=ev.owner, recipient=email, uid=ev.uid, method=method,
-                               sequence=ev.sequence, message=msg.as_bytes()))
+        row = OutboxMail(plan_id=plan.id, owner=ev.owner, recipient=email, uid=ev.uid, method=method,
+                         sequence=ev.sequence, message=msg.as_bytes())
+        session.add(row)
+        mails.append((row, msg))
         queued += 1
+    if built is not None and mails:
+        session.flush()  # the outbox ids, so that delivery after commit can use these objects
+        built.update((row.id, msg) for row, msg in mails)
     counts = {"created": len(changes.created), "updated": len(changes.updated),
               "reconfirmed": len(changes.reconfirmed), "cancelled": len(changes.cancelled),
               "unchanged": len(changes.unchanged)}
@@ -225,8 +234,12 @@ def smtp_settings(settings: Settings) -> itip.SmtpSettings | None:
 MAX_ATTEMPTS = 5
 
 
-def deliver_outbox(db: Database, settings: Settings, plan_id: int | None = None, limit: int = 50_000) -> dict[str, int]:
-    """Send queued invites (all, or one publication's); failures stay queued with the error."""
+def deliver_outbox(db: Database, settings: Settings, plan_id: int | None = None, limit: int = 50_000,
+                   built: dict[int, EmailMessage] | None = None) -> dict[str, int]:
+    """Send queued invites (all, or one publication's); failures stay queued with the error.
+
+    ``built``: outbox id -> the message object whose bytes were queued (publish passes what it just
+    rendered), so those need not be parsed back from the stored bytes (~10 ms a mail)."""
     smtp = smtp_settings(settings)
     if smtp is None:
         return {"sent": 0, "failed": 0, "pending": _pending_count(db, plan_id)}
@@ -237,21 +250,22 @@ def deliver_outbox(db: Database, settings: Settings, plan_id: int | None = None,
         pending = list(session.scalars(query.order_by(OutboxMail.id).limit(limit)))
     if not pending:
         return {"sent": 0, "failed": 0, "pending": 0}
-    messages = [message_from_bytes(m.message, policy=default_policy) for m in pending]
+    built = built or {}
+    messages = [built.get(m.id) or message_from_bytes(m.message, policy=default_policy) for m in pending]
     results = itip.send(smtp, messages)
     now = utcnow()
-    sent = failed = 0
+    delivered = [mail.id for mail, result in zip(pending, results) if result.ok]
+    failed = 0
     with db.transaction() as session:
+        for start in range(0, len(delivered), 500):  # one UPDATE per 500 sent, not one per mail
+            session.execute(update(OutboxMail).where(OutboxMail.id.in_(delivered[start:start + 500]))
+                            .values(attempts=OutboxMail.attempts + 1, sent_at=now))
         for mail, result in zip(pending, results):
-            values = {"attempts": OutboxMail.attempts + 1}
-            if result.ok:
-                values["sent_at"] = now
-                sent += 1
-            else:
-                values["error"] = (result.error or "")[:2000]
+            if not result.ok:
                 failed += 1
-            session.execute(update(OutboxMail).where(OutboxMail.id == mail.id).values(**values))
-    return {"sent": sent, "failed": failed, "pending": failed}
+                session.execute(update(OutboxMail).where(OutboxMail.id == mail.id)
+                                .values(attempts=OutboxMail.attempts + 1, error=(result.error or "")[:2000]))
+    return {"sent": len(delivered), "failed": failed, "pending": failed}
 
 
 def _pending_count(db: Database, plan_id: int | None) -> int:

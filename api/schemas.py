@@ -26,6 +26,15 @@ class ValidationFailure(BaseModel):
     problems: list[ProblemOut]
 
 
+class RequestInvalid(BaseModel):
+    """FastAPI's own 422: the request does not fit the declared parameters or body."""
+    detail: list[dict[str, Any]]
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
 class Credentials(BaseModel):
     username: str = Field(min_length=1, max_length=80)
     password: str = Field(min_length=1, max_length=200)

@@ -1,4 +1,7 @@
-"""`make bench`: plans the reference scenarios with fixed time limits and writes RESULTS.md.
+"""`make bench`: plans the reference scenarios with fixed time limits and writes RESULTS.md,
+then runs the service benchmarks (``benchmarks/service.py``: feeds under load, scenario import,
+publishing) and appends their "Service" section. ``--skip-service`` / ``--service-only`` run one part;
+the other part's section already in RESULTS.md is kept.
 
 Per size: time to the first valid plan, when level 1 and levels 1-3 were proven optimal,
 objective and bound per level, gap, planned/total and peak memory, beside the same figures for
@@ -12,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -72,11 +76,49 @@ def fmt(v) -> str:
     return f"{v:,}" if isinstance(v, int) else str(v)
 
 
+SERVICE_HEADING = "## Service"
+
+
+def split_results(text: str) -> tuple[str, str]:
+    """RESULTS.md as (solver part, service section)."""
+    at = text.find("\n" + SERVICE_HEADING + "\n")
+    return (text, "") if at < 0 else (text[:at + 1], text[at + 1:])
+
+
+def service(extra: list[str]) -> str:
+    """The service benchmarks in their own process; their Markdown section."""
+    with tempfile.TemporaryDirectory() as tmp:
+        section = Path(tmp) / "service.md"
+        subprocess.run([sys.executable, str(HERE / "service.py"), "--markdown", str(section), *extra], check=True)
+        return section.read_text(encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="small,medium,large,eu")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    part = parser.add_mutually_exclusive_group()
+    part.add_argument("--skip-service", action="store_true", help="only the solver benchmarks")
+    part.add_argument("--service-only", action="store_true", help="only the service benchmarks (benchmarks/service.py)")
+    parser.add_argument("--service-args", default="", help="passed on to benchmarks/service.py, e.g. '--db sqlite'")
     args = parser.parse_args()
+    out = Path(args.out)
+    solver_text, service_text = split_results(out.read_text(encoding="utf-8") if out.exists() else "")
+    if not args.service_only:
+        solver_text = solver(args)
+        write_results(out, solver_text, service_text)
+    if not args.skip_service:
+        service_text = service(shlex.split(args.service_args))
+        write_results(out, solver_text or "# Benchmark results\n", service_text)
+
+
+def write_results(out: Path, solver_text: str, service_text: str) -> None:
+    text = solver_text.rstrip("\n") + "\n" + ("\n" + service_text.rstrip("\n") + "\n" if service_text else "")
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}")
+
+
+def solver(args) -> str:
     rows, details = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
@@ -117,8 +159,7 @@ def main() -> None:
     lines += ["", "Level 1 is maximised (bound is an upper bound); levels 2–5 are minimised (bound is a lower",
               "bound). Scenarios and time limits:", ""]
     lines += [f"- {size}: {source}, time limit {limit} s" for size, source, limit in details]
-    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

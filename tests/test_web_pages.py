@@ -435,9 +435,9 @@ def test_admin_creates_a_user_and_a_contact_through_the_forms(service):
     client = service.client()
     page_login(client, "admin")
     token = csrf_of(client, "/beheer")
-    response = client.post("/beheer/users", data={"csrf_token": token, "username": "kmar-017", "password": "lang-genoeg-1",
-                                                  "role": "escort", "owner": "escort:KMAR-017"},
-                           follow_redirects=False)
+    response = client.post("/beheer/users", data={"csrf_token": token, "username": "kmar-017",
+                                                  "password": "lang-genoeg-1", "role": "escort",
+                                                  "owner": "escort:KMAR-017"}, follow_redirects=False)
     assert response.status_code == 303
     again = client.post("/beheer/users", data={"csrf_token": token, "username": "kmar-017", "password": "lang-genoeg-1",
                                                "role": "escort"})

@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth import Principal, db_session, hash_password, require
-from ..deps import etag_of, expected_version
+from ..deps import MAX_ID, NOT_FOUND, PROTECTED, UNREADABLE, etag_of, expected_version, row_by_id
 from ..models import AuditEntry, Contact, User
 from ..scenarios import StaleWrite
-from ..schemas import AuditOut, ContactIn, ContactOut, UserIn, UserOut, UserUpdate
+from ..schemas import AuditOut, ContactIn, ContactOut, ErrorOut, RequestInvalid, UserIn, UserOut, UserUpdate
 
-router = APIRouter(prefix="/api", tags=["admin"])
+router = APIRouter(prefix="/api", tags=["admin"], responses=PROTECTED)
 
 
 def user_out(u: User) -> UserOut:
@@ -27,7 +27,8 @@ def list_users(principal: Principal = Depends(require("users.manage")), session:
     return [user_out(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
-@router.post("/users", response_model=UserOut, status_code=201, responses={409: {"description": "Username taken"}})
+@router.post("/users", response_model=UserOut, status_code=201,
+             responses={**UNREADABLE, 409: {"description": "Username taken"}})
 def create_user(body: UserIn, principal: Principal = Depends(require("users.manage")),
                 session: Session = Depends(db_session)):
     try:
@@ -44,12 +45,13 @@ def create_user(body: UserIn, principal: Principal = Depends(require("users.mana
 
 
 @router.put("/users/{user_id}", response_model=UserOut,
-            responses={412: {"description": "Stale write"}, 428: {"description": "If-Match missing"}})
+            responses={**NOT_FOUND, **UNREADABLE, 412: {"description": "Stale write"},
+                       428: {"description": "If-Match missing"}})
 def update_user(user_id: int, body: UserUpdate, request: Request, response: Response,
                 principal: Principal = Depends(require("users.manage")), session: Session = Depends(db_session)):
     version = expected_version(request)
     with session.begin():
-        user = session.get(User, user_id)
+        user = row_by_id(session, User, user_id)
         if user is None:
             raise HTTPException(404, f"Gebruiker {user_id} bestaat niet")
         values = dict(role=body.role, unit=body.unit, owner=body.owner, email=body.email, active=body.active,
@@ -73,7 +75,11 @@ def list_contacts(principal: Principal = Depends(require("contacts.manage")), se
             for c in session.scalars(select(Contact).order_by(Contact.owner))]
 
 
-@router.put("/contacts/{owner}", response_model=ContactOut, responses={412: {"description": "Stale write"}})
+@router.put("/contacts/{owner}", response_model=ContactOut,
+            responses={**UNREADABLE, 412: {"description": "Stale write"},
+                       422: {"model": RequestInvalid | ErrorOut,
+                             "description": "Not a person's owner key, or body invalid"},
+                       428: {"description": "If-Match missing (replacing an address)"}})
 def put_contact(owner: str, body: ContactIn, request: Request, response: Response,
                 principal: Principal = Depends(require("contacts.manage")), session: Session = Depends(db_session)):
     """Create (no If-Match needed) or replace (If-Match required) a person's invite address."""
@@ -96,7 +102,7 @@ def put_contact(owner: str, body: ContactIn, request: Request, response: Respons
 
 
 @router.get("/audit", response_model=list[AuditOut])
-def audit_log(limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1),
+def audit_log(limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1, le=MAX_ID),
               action: str | None = Query(None, max_length=60),
               principal: Principal = Depends(require("audit.read")), session: Session = Depends(db_session)):
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)

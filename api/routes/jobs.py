@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from .. import jobs
 from ..auth import Principal, db_session, require
-from ..deps import scenario_for
+from ..deps import NOT_FOUND, PROTECTED, UNREADABLE, row_by_id, scenario_for
 from ..models import SolveJob
 
-router = APIRouter(prefix="/api", tags=["jobs"])
+router = APIRouter(prefix="/api", tags=["jobs"], responses=PROTECTED)
 STOP_TIMEOUT_SECONDS = 120.0
 
 
@@ -47,14 +47,15 @@ def job_out(job: SolveJob) -> JobOut:
 
 
 def _job(session: Session, principal: Principal, job_id: int) -> SolveJob:
-    job = session.get(SolveJob, job_id)
+    job = row_by_id(session, SolveJob, job_id)
     if job is None:
         raise HTTPException(404, f"Berekening {job_id} bestaat niet")
     scenario_for(session, principal, job.scenario_id)  # unit scope
     return job
 
 
-@router.post("/scenarios/{scenario_id}/jobs", response_model=JobOut, status_code=202)
+@router.post("/scenarios/{scenario_id}/jobs", response_model=JobOut, status_code=202,
+             responses={**NOT_FOUND, **UNREADABLE})
 def start(scenario_id: int, response: Response, body: JobIn = Body(default_factory=JobIn),
           principal: Principal = Depends(require("solve.run")), session: Session = Depends(db_session)):
     with session.begin():
@@ -64,18 +65,18 @@ def start(scenario_id: int, response: Response, body: JobIn = Body(default_facto
     return job_out(job)
 
 
-@router.get("/scenarios/{scenario_id}/jobs", response_model=list[JobOut])
+@router.get("/scenarios/{scenario_id}/jobs", response_model=list[JobOut], responses=NOT_FOUND)
 def list_jobs(scenario_id: int, request: Request, principal: Principal = Depends(require("solve.read")),
               session: Session = Depends(db_session)):
-    scenario_for(session, principal, scenario_id)
     with session.begin():
+        scenario_for(session, principal, scenario_id)
         jobs.reap_stale(session, request.app.state.settings.job_stale_seconds)
     rows = session.scalars(select(SolveJob).where(SolveJob.scenario_id == scenario_id).order_by(SolveJob.id.desc())
                            .limit(50))
     return [job_out(j) for j in rows]
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut)
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
 def get_job(job_id: int, request: Request, principal: Principal = Depends(require("solve.read")),
             session: Session = Depends(db_session)):
     with session.begin():
@@ -85,7 +86,8 @@ def get_job(job_id: int, request: Request, principal: Principal = Depends(requir
     return job_out(job)
 
 
-@router.delete("/jobs/{job_id}", response_model=JobOut, responses={504: {"description": "Worker did not stop in time"}})
+@router.delete("/jobs/{job_id}", response_model=JobOut,
+               responses={**NOT_FOUND, 504: {"description": "Worker did not stop in time"}})
 def stop(job_id: int, request: Request, principal: Principal = Depends(require("solve.run")),
          session: Session = Depends(db_session)):
     """Ask the worker to stop and answer only once it has: the best plan found so far is kept."""

@@ -15,10 +15,10 @@ from planner.scenario import parse_scenario
 from .. import publishing
 from .. import scenarios as store
 from ..auth import Principal, db_session, require
-from ..deps import scenario_for
+from ..deps import NOT_FOUND, PROTECTED, row_by_id, scenario_for
 from ..models import PlanVersion
 
-router = APIRouter(prefix="/api", tags=["plans"])
+router = APIRouter(prefix="/api", tags=["plans"], responses=PROTECTED)
 
 
 class PlanSummary(BaseModel):
@@ -61,7 +61,7 @@ def summary_of(p: PlanVersion) -> dict:
 
 
 def plan_for(session: Session, principal: Principal, plan_id: int) -> PlanVersion:
-    plan = session.get(PlanVersion, plan_id)
+    plan = row_by_id(session, PlanVersion, plan_id)
     if plan is None:
         raise HTTPException(404, f"Plan {plan_id} bestaat niet")
     scenario_for(session, principal, plan.scenario_id)
@@ -74,7 +74,7 @@ def verdict(session: Session, plan: PlanVersion) -> list[str]:
     return [str(v) for v in check_plan(sc, plan.document)]
 
 
-@router.get("/scenarios/{scenario_id}/plans", response_model=list[PlanSummary])
+@router.get("/scenarios/{scenario_id}/plans", response_model=list[PlanSummary], responses=NOT_FOUND)
 def list_plans(scenario_id: int, principal: Principal = Depends(require("plan.read")),
                session: Session = Depends(db_session)):
     scenario_for(session, principal, scenario_id)
@@ -83,7 +83,7 @@ def list_plans(scenario_id: int, principal: Principal = Depends(require("plan.re
     return [PlanSummary(**summary_of(p)) for p in rows]
 
 
-@router.get("/plans/{plan_id}", response_model=PlanOut)
+@router.get("/plans/{plan_id}", response_model=PlanOut, responses=NOT_FOUND)
 def get_plan(plan_id: int, principal: Principal = Depends(require("plan.read")), session: Session = Depends(db_session)):
     plan = plan_for(session, principal, plan_id)
     scenario = scenario_for(session, principal, plan.scenario_id)
@@ -91,7 +91,7 @@ def get_plan(plan_id: int, principal: Principal = Depends(require("plan.read")),
                    scenario_changed=scenario.version != plan.scenario_version)
 
 
-@router.get("/plans/{plan_id}/diff", response_model=DiffOut)
+@router.get("/plans/{plan_id}/diff", response_model=DiffOut, responses=NOT_FOUND)
 def plan_diff(plan_id: int, principal: Principal = Depends(require("plan.read")), session: Session = Depends(db_session)):
     plan = plan_for(session, principal, plan_id)
     current = publishing.published_plan(session, plan.scenario_id)
@@ -101,7 +101,8 @@ def plan_diff(plan_id: int, principal: Principal = Depends(require("plan.read"))
 
 
 @router.post("/plans/{plan_id}/publish", response_model=PublishOut,
-             responses={409: {"description": "Not a draft, or the plan breaks a rule against the current scenario"}})
+             responses={**NOT_FOUND,
+                        409: {"description": "Not a draft, or the plan breaks a rule against the current scenario"}})
 def publish(plan_id: int, request: Request, principal: Principal = Depends(require("plan.publish")),
             session: Session = Depends(db_session)):
     plan_for(session, principal, plan_id)

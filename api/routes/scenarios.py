@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from .. import scenarios as store
 from ..auth import Principal, db_session, require
 from ..authz import ADMIN, INSPECTOR, REGIE, read_permission, write_permission, allowed
-from ..deps import etag_of, expected_version, scenario_for
+from ..deps import NOT_FOUND, PROTECTED, UNREADABLE, etag_of, expected_version, scenario_for
 from ..models import Record, ScenarioRow
-from ..schemas import Kind, RecordOut, ScenarioOut, ValidationFailure
+from ..schemas import Kind, RecordOut, RequestInvalid, ScenarioOut, ValidationFailure
 
-router = APIRouter(prefix="/api/scenarios", tags=["scenarios"])
-INVALID = {422: {"model": ValidationFailure, "description": "The scenario breaks a validation rule"}}
+router = APIRouter(prefix="/api/scenarios", tags=["scenarios"], responses=PROTECTED)
+INVALID = {422: {"model": ValidationFailure | RequestInvalid,
+                 "description": "The scenario breaks a validation rule, or the request does not fit its parameters"}}
 
 
 def scenario_out(session: Session, row: ScenarioRow) -> ScenarioOut:
@@ -39,7 +40,8 @@ def list_scenarios(principal: Principal = Depends(require("scenario.read")), ses
     return [scenario_out(session, row) for row in session.scalars(query)]
 
 
-@router.post("", response_model=ScenarioOut, status_code=201, responses=INVALID)
+@router.post("", response_model=ScenarioOut, status_code=201,
+             responses={**INVALID, **UNREADABLE, 413: {"description": "Larger than MAX_REQUEST_BYTES"}})
 async def import_scenario(file: UploadFile = File(...), principal: Principal = Depends(require("scenario.import")),
                           session: Session = Depends(db_session)):
     content = await file.read()
@@ -49,7 +51,7 @@ async def import_scenario(file: UploadFile = File(...), principal: Principal = D
     return scenario_out(session, row)
 
 
-@router.get("/{scenario_id}", response_model=ScenarioOut)
+@router.get("/{scenario_id}", response_model=ScenarioOut, responses=NOT_FOUND)
 def get_scenario(scenario_id: int, principal: Principal = Depends(require("scenario.read")),
                  session: Session = Depends(db_session)):
     return scenario_out(session, scenario_for(session, principal, scenario_id))
@@ -60,7 +62,7 @@ def _may(principal: Principal, permission: str) -> None:
         raise HTTPException(403, f"Geen toegang: rol '{principal.role}' mist recht '{permission}'")
 
 
-@router.get("/{scenario_id}/{kind}", response_model=list[RecordOut])
+@router.get("/{scenario_id}/{kind}", response_model=list[RecordOut], responses=NOT_FOUND)
 def list_records(scenario_id: int, kind: Kind, principal: Principal = Depends(require("scenario.read")),
                  session: Session = Depends(db_session)):
     _may(principal, read_permission(kind))
@@ -70,7 +72,7 @@ def list_records(scenario_id: int, kind: Kind, principal: Principal = Depends(re
     return [record_out(r) for r in rows]
 
 
-@router.get("/{scenario_id}/{kind}/{key}", response_model=RecordOut)
+@router.get("/{scenario_id}/{kind}/{key}", response_model=RecordOut, responses=NOT_FOUND)
 def get_record(scenario_id: int, kind: Kind, key: str, response: Response,
                principal: Principal = Depends(require("scenario.read")), session: Session = Depends(db_session)):
     _may(principal, read_permission(kind))
@@ -83,7 +85,8 @@ def get_record(scenario_id: int, kind: Kind, key: str, response: Response,
 
 
 @router.put("/{scenario_id}/{kind}/{key}", response_model=RecordOut,
-            responses={**INVALID, 412: {"description": "Stale write: someone changed it first"},
+            responses={**INVALID, **NOT_FOUND, **UNREADABLE,
+                       412: {"description": "Stale write: someone changed it first"},
                        428: {"description": "If-Match missing"}})
 def put_record(scenario_id: int, kind: Kind, key: str, request: Request, response: Response,
                data: dict[str, Any] = Body(...), principal: Principal = Depends(require("scenario.read")),

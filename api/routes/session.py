@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth import SESSION_COOKIE, Principal, authenticate, db_session, end_session, require, start_session
+from ..deps import PROTECTED, UNREADABLE
 from ..schemas import Credentials, Me
 
 router = APIRouter(prefix="/api/session", tags=["session"])
@@ -17,7 +18,7 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
                         samesite="lax", secure=settings.secure_cookies, path="/")
 
 
-@router.post("", response_model=Me, responses={401: {"description": "Wrong username or password"},
+@router.post("", response_model=Me, responses={**UNREADABLE, 401: {"description": "Wrong username or password"},
                                                415: {"description": "Not JSON"}})
 def login(credentials: Credentials, request: Request, response: Response, session: Session = Depends(db_session)):
     # Browsers cannot send application/json across sites without a preflight: no login CSRF here.
@@ -35,13 +36,13 @@ def login(credentials: Credentials, request: Request, response: Response, sessio
     return me
 
 
-@router.get("", response_model=Me)
+@router.get("", response_model=Me, responses={401: PROTECTED[401]})
 def whoami(principal: Principal = Depends(require("authenticated"))):
     return Me(username=principal.username, role=principal.role, unit=principal.unit, owner=principal.owner,
               csrf_token=principal.csrf)
 
 
-@router.delete("", status_code=204)
+@router.delete("", status_code=204, responses=PROTECTED)
 def logout(request: Request, response: Response, principal: Principal = Depends(require("authenticated")),
            session: Session = Depends(db_session)):
     with session.begin():

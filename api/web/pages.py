@@ -671,7 +671,8 @@ AUDIT_PAGE = 100
 
 
 @router.get("/audit")
-def audit_page(request: Request, before: int | None = Query(None, ge=1, le=MAX_ID), action: str | None = Query(None, max_length=60),
+def audit_page(request: Request, before: int | None = Query(None, ge=1, le=MAX_ID),
+               action: str | None = Query(None, max_length=60),
                principal: Principal = Depends(require("audit.read")), session: Session = Depends(db_session)):
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE + 1)
     if before:
