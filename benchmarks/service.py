@@ -615,15 +615,49 @@ def f1(v, digits=1) -> str:
     return "–" if v is None else f"{v:,.{digits}f}"
 
 
+def summary(results: dict) -> list[str]:
+    """The targets against the current code's figures, per database."""
+    dbs = sorted({r["db"] for part in ("feeds", "import", "publish") for r in results.get(part) or []},
+                 key=["sqlite", "postgres"].index)
+    if not dbs:
+        return []
+
+    def verdict(value, limit):
+        return "–" if value is None else f"{value:,.1f} {'✓' if value < limit else '✗'}"
+
+    def feed(db, mode, key):
+        runs = [r for res in results.get("feeds") or [] if res["db"] == db for r in res["runs"]
+                if r["app"] == "after" and r["mode"] == mode]
+        return " / ".join(f"{verdict(r[key], TARGETS['etag_ms' if 'ETag' in mode else 'feed_p99_ms'])} "
+                          f"(w{r['workers']})" for r in sorted(runs, key=lambda r: r["workers"])) or "–"
+
+    def one(part, db, fn):
+        found = [r for r in results.get(part) or [] if r["db"] == db and r.get("variant", "after") == "after"]
+        return fn(found[0]) if found else "–"
+
+    rows = [("feed p99, full, paced (ms) < 50", lambda db: feed(db, "full, paced", "p99_ms")),
+            ("feed p99, ETag hit, paced (ms) < 10", lambda db: feed(db, "ETag, paced", "p99_ms")),
+            ("feed p50, ETag hit, paced (ms) < 10", lambda db: feed(db, "ETag, paced", "p50_ms")),
+            ("import eu, direct / HTTP (s) < 10", lambda db: one(
+                "import", db, lambda r: f"{verdict(r['direct']['total'], 10)} / {verdict(r['http'], 10)}")),
+            ("publish large, wall (CPU) (s) < 30", lambda db: one(
+                "publish", db, lambda r: f"{verdict(r['seconds'], 30)} ({r['cpu_s']:.1f})"))]
+    lines = ["Targets against the current code (✓ met, ✗ missed in this run; *w1*/*w2*: uvicorn workers):", "",
+             "| target | " + " | ".join(dbs) + " |", "|---|" + "---|" * len(dbs)]
+    lines += [f"| {name} | " + " | ".join(fn(db) for db in dbs) + " |" for name, fn in rows]
+    return lines + [""]
+
+
 def markdown(results: dict) -> str:
     lines = ["## Service", "",
              f"Measured {results['started']} (local time {results['local_time']}) by `benchmarks/service.py` "
              f"on: {results['machine']}. Load average at the start: {results['load_start']}; the machine is "
              "shared and other processes ran beside these measurements (the *load* columns show the load "
              "average at each run), so wall times are inflated by waiting for a core: CPU seconds are given "
-             "where they say more. Every figure below comes from this one run; *before* and *after* (the "
-             "code before and after the changes made with this benchmark) ran one after the other in it. "
-             "Nothing asserts on time.", ""]
+             "where they say more. Every figure below comes from this one run; where there are *before* "
+             "and *after* rows (the code before and after the changes made with this benchmark), they ran "
+             "one after the other in it. Nothing asserts on time.", ""]
+    lines += summary(results)
     feeds = results.get("feeds") or []
     if feeds:
         first = feeds[0]
