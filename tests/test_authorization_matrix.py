@@ -189,13 +189,6 @@ class World:
     def login(self, username: str) -> TestClient:
         return self.svc.client(username)
 
-    def bare(self, role: str) -> TestClient:
-        """The role's session cookie without its CSRF header."""
-        client = TestClient(self.svc.app)
-        if role != ANON:
-            client.cookies.set(SESSION_COOKIE, self.clients[role].cookies.get(SESSION_COOKIE))
-        return client
-
     def fresh_draft(self) -> int:
         """A new draft with the published plan's content, valid against the scenario as it is now."""
         with self.svc.db.transaction() as s:
@@ -249,9 +242,10 @@ def world(tmp_path_factory) -> World:
         keys = {kind: s.scalar(select(Record.key).where(Record.scenario_id == sid, Record.kind == kind)
                                .order_by(Record.position).limit(1)) for kind in KINDS}
     assert all(keys.values()), keys
-    w = World(svc=svc, clients=clients, sid=sid, published_id=published_id, draft_id=0, job_id=job.json()["id"],
-              target_user_id=target.json()["id"], dep_id=dep_id, lang=lang, feed_token=token, keys=keys)
-    w.draft_id = w.fresh_draft()
+    draft_id, _ = make_draft(svc, sid)
+    w = World(svc=svc, clients=clients, sid=sid, published_id=published_id, draft_id=draft_id,
+              job_id=job.json()["id"], target_user_id=target.json()["id"], dep_id=dep_id, lang=lang,
+              feed_token=token, keys=keys)
     yield w
     for client in clients.values():
         client.close()
