@@ -635,12 +635,16 @@ def summary(results: dict) -> list[str]:
         found = [r for r in results.get(part) or [] if r["db"] == db and r.get("variant", "after") == "after"]
         return fn(found[0]) if found else "–"
 
+    def size(part):
+        found = results.get(part) or []
+        return Path(found[0]["scenario"].split(",")[0]).stem.replace("generated ", "") if found else ""
+
     rows = [("feed p99, full, paced (ms) < 50", lambda db: feed(db, "full, paced", "p99_ms")),
             ("feed p99, ETag hit, paced (ms) < 10", lambda db: feed(db, "ETag, paced", "p99_ms")),
             ("feed p50, ETag hit, paced (ms) < 10", lambda db: feed(db, "ETag, paced", "p50_ms")),
-            ("import eu, direct / HTTP (s) < 10", lambda db: one(
+            (f"import {size('import')}, direct / HTTP (s) < 10", lambda db: one(
                 "import", db, lambda r: f"{verdict(r['direct']['total'], 10)} / {verdict(r['http'], 10)}")),
-            ("publish large, wall (CPU) (s) < 30", lambda db: one(
+            (f"publish {size('publish')}, wall (CPU) (s) < 30", lambda db: one(
                 "publish", db, lambda r: f"{verdict(r['seconds'], 30)} ({r['cpu_s']:.1f})"))]
     lines = ["Targets against the current code (✓ met, ✗ missed in this run; *w1*/*w2*: uvicorn workers):", "",
              "| target | " + " | ".join(dbs) + " |", "|---|" + "---|" * len(dbs)]
@@ -663,7 +667,9 @@ def markdown(results: dict) -> str:
         first = feeds[0]
         lines += ["### Calendar feeds under load", "",
                   f"The app as deployed, `uvicorn --factory api.app:create_app` (h11 and asyncio as installed, "
-                  f"access log off), `--workers 1` and `--workers 2`, in its own process; a published "
+                  f"access log off), "
+                  + " and ".join(f"`--workers {w}`" for w in sorted({r['workers'] for r in first['runs']}))
+                  + f", in its own process; a published "
                   f"quick-solve plan of {first['scenario']} ({first['published']['events'].get('created', 0):,} "
                   f"events), one feed token per person in the plan ({first['people']}). A load generator in "
                   f"another process (raw asyncio sockets, HTTP/1.1 keep-alive) holds {first['concurrency']} "
@@ -719,7 +725,7 @@ def markdown(results: dict) -> str:
     pubs = results.get("publish") or []
     if pubs:
         first = pubs[0]
-        lines += ["### Publishing a large plan", "",
+        lines += ["### Publishing", "",
                   f"{first['scenario']}: quick-solve draft ({first['planned']}/{first['departures']} departures "
                   f"planned), a contact address for each of the {first['people']} people in it, aiosmtpd on "
                   "loopback in a process of its own. `publish()` timed end to end: the checked transaction "
