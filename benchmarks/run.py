@@ -54,7 +54,8 @@ def median(runs: list[dict], key: str):
     return statistics.median(values) if values else None
 
 
-def machine() -> str:
+def hardware() -> str:
+    """CPU, cores, memory and Python: the part every benchmark report starts with."""
     cpu = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -64,7 +65,11 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}, "
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}"
+
+
+def machine() -> str:
+    return (f"{hardware()}, "
             f"OR-Tools {ortools.__version__}, {platform.system()} {platform.release()}")
 
 

@@ -60,19 +60,13 @@ TARGETS = {"feed_p99_ms": 50, "etag_ms": 10, "import_s": 10, "publish_s": 30}
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import fastapi
     import sqlalchemy
     import uvicorn
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}, "
+
+    from run import hardware  # benchmarks/ is on the path when this file runs as a script
+
+    return (f"{hardware()}, "
             f"FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__}, SQLAlchemy {sqlalchemy.__version__}, "
             f"SQLite {sqlite3.sqlite_version}, {pg_version() or 'PostgreSQL not reachable'}; "
             f"{platform.system()} {platform.release()}")
