@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import accounts, audit
 from ..auth import Principal, db_session, hash_password, require
 from ..deps import MAX_ID, NOT_FOUND, PROTECTED, UNREADABLE, etag_of, expected_version, row_by_id
 from ..models import AuditEntry, Contact, User
@@ -33,12 +33,7 @@ def create_user(body: UserIn, principal: Principal = Depends(require("users.mana
                 session: Session = Depends(db_session)):
     try:
         with session.begin():
-            user = User(username=body.username, password_hash=hash_password(body.password), role=body.role,
-                        unit=body.unit, owner=body.owner, email=body.email)
-            session.add(user)
-            session.flush()
-            audit.record(session, principal.username, "user.create", "user", user.id, username=user.username,
-                         role=user.role)
+            user = accounts.create_user(session, body, principal.username)
     except IntegrityError:
         raise HTTPException(409, f"Gebruikersnaam {body.username!r} bestaat al")
     return user_out(user)

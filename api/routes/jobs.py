@@ -46,7 +46,8 @@ def job_out(job: SolveJob) -> JobOut:
                   progress=job.progress or {}, message=job.message, plan_id=job.plan_id)
 
 
-def _job(session: Session, principal: Principal, job_id: int) -> SolveJob:
+def job_for(session: Session, principal: Principal, job_id: int) -> SolveJob:
+    """The job if this principal's unit may see it; 404 otherwise (for the API and the pages)."""
     job = row_by_id(session, SolveJob, job_id)
     if job is None:
         raise HTTPException(404, f"Berekening {job_id} bestaat niet")
@@ -81,9 +82,21 @@ def get_job(job_id: int, request: Request, principal: Principal = Depends(requir
             session: Session = Depends(db_session)):
     with session.begin():
         jobs.reap_stale(session, request.app.state.settings.job_stale_seconds)
-    job = _job(session, principal, job_id)
+    job = job_for(session, principal, job_id)
     session.refresh(job)
     return job_out(job)
+
+
+def stop_and_wait(request: Request, session: Session, principal: Principal, job_id: int) -> SolveJob:
+    """Ask a job to stop (a queued one is cancelled at once) and block until it has ended.
+
+    Raises ``jobs.JobNotStopped`` if the worker has not confirmed within STOP_TIMEOUT_SECONDS."""
+    with session.begin():
+        job = job_for(session, principal, job_id)
+        if job.status in jobs.ACTIVE:
+            jobs.request_stop(session, job, principal.username)
+    return jobs.wait_until_final(request.app.state.db, job_id, request.app.state.settings.job_stale_seconds,
+                                 STOP_TIMEOUT_SECONDS)
 
 
 @router.delete("/jobs/{job_id}", response_model=JobOut,
@@ -91,13 +104,8 @@ def get_job(job_id: int, request: Request, principal: Principal = Depends(requir
 def stop(job_id: int, request: Request, principal: Principal = Depends(require("solve.run")),
          session: Session = Depends(db_session)):
     """Ask the worker to stop and answer only once it has: the best plan found so far is kept."""
-    with session.begin():
-        job = _job(session, principal, job_id)
-        if job.status in jobs.ACTIVE:
-            jobs.request_stop(session, job, principal.username)
     try:
-        final = jobs.wait_until_final(request.app.state.db, job_id, request.app.state.settings.job_stale_seconds,
-                                      STOP_TIMEOUT_SECONDS)
+        final = stop_and_wait(request, session, principal, job_id)
     except jobs.JobNotStopped:
         raise HTTPException(504, "De worker heeft het stoppen nog niet bevestigd; het verzoek blijft staan.")
     return job_out(final)

@@ -30,13 +30,14 @@ from planner.errors import ScenarioError
 from planner.outputs import derive, generated_at, render_itinerary, render_letter
 from planner.outputs.pdf import html_to_pdf
 
-from .. import audit
+from .. import accounts, audit
 from .. import scenarios as store
 from ..auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, NotLoggedIn, Principal, authenticate, db_session,
-                    end_session, hash_password, principal_from_cookie, require, start_session)
+                    end_session, principal_from_cookie, require, start_session)
 from ..authz import REGIE, ROLES, allowed
 from ..deps import MAX_ID, row_by_id, scenario_for
 from ..models import AuditEntry, CalendarEvent, Contact, Feed, PlanVersion, ScenarioRow, SolveJob, User, utcnow
+from ..routes.jobs import job_for, stop_and_wait
 from ..routes.session import set_session_cookie
 from ..scenarios import StaleWrite
 from ..schemas import ContactIn, UserIn
@@ -399,14 +400,6 @@ def solve_start(request: Request, scenario_id: int, mode: str = Form("quick", ma
     return _see_other(f"/jobs/{job.id}")
 
 
-def _job(session: Session, principal: Principal, job_id: int) -> SolveJob:
-    job = row_by_id(session, SolveJob, job_id)
-    if job is None:
-        raise HTTPException(404, f"Berekening {job_id} bestaat niet")
-    scenario_for(session, principal, job.scenario_id)
-    return job
-
-
 @router.get("/jobs/{job_id}")
 def job_page(request: Request, job_id: int, principal: Principal = Depends(require("solve.read")),
              session: Session = Depends(db_session)):
@@ -414,7 +407,7 @@ def job_page(request: Request, job_id: int, principal: Principal = Depends(requi
 
     with session.begin():
         jobs.reap_stale(session, request.app.state.settings.job_stale_seconds)
-    job = _job(session, principal, job_id)
+    job = job_for(session, principal, job_id)
     progress = job.progress or {}
     return page(request, "job.html", principal, job=job, scenario=session.get(ScenarioRow, job.scenario_id),
                 status_label=JOB_STATUS.get(job.status, job.status),
@@ -430,15 +423,9 @@ def job_stop(request: Request, job_id: int, principal: Principal = Depends(requi
              session: Session = Depends(db_session)):
     """Like DELETE /api/jobs/{id}: returns once the worker has stopped and kept its best plan."""
     from .. import jobs
-    from ..routes.jobs import STOP_TIMEOUT_SECONDS
 
-    with session.begin():
-        job = _job(session, principal, job_id)
-        if job.status in jobs.ACTIVE:
-            jobs.request_stop(session, job, principal.username)
     try:
-        jobs.wait_until_final(request.app.state.db, job_id, request.app.state.settings.job_stale_seconds,
-                              STOP_TIMEOUT_SECONDS)
+        stop_and_wait(request, session, principal, job_id)
     except jobs.JobNotStopped:
         raise HTTPException(504, "De berekening heeft het stoppen nog niet bevestigd; het verzoek blijft staan. "
                                  "Kijk over een minuut opnieuw.")
@@ -625,12 +612,7 @@ def admin_create_user(request: Request, username: str = Form("", max_length=200)
                     **_admin_context(session))
     try:
         with session.begin():
-            user = User(username=body.username, password_hash=hash_password(body.password), role=body.role,
-                        unit=body.unit, owner=body.owner, email=body.email)
-            session.add(user)
-            session.flush()
-            audit.record(session, principal.username, "user.create", "user", user.id, username=user.username,
-                         role=user.role)
+            accounts.create_user(session, body, principal.username)
     except IntegrityError:
         session.rollback()
         return page(request, "beheer.html", principal, status_code=409, form=form,
