@@ -60,28 +60,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return JSONResponse({"detail": "Niet ingelogd"}, status_code=401)
 
-    from .routes import admin, scenarios, session
-    # The other areas first: GET /api/scenarios/{id}/jobs and /plans would otherwise be taken by
-    # GET /api/scenarios/{id}/{kind} (the first matching route wins) and answered 422, not a kind.
-    _include_optional(app)
+    from .routes import admin, calendars, jobs, plans, scenarios, session
+    from .web import pages
+    # Jobs and plans before scenarios: GET /api/scenarios/{id}/jobs and /plans would otherwise be taken
+    # by GET /api/scenarios/{id}/{kind} (the first matching route wins) and answered 422, not a kind.
+    for module in (jobs, plans, calendars):
+        app.include_router(module.router)
+    pages.register(app)
     for module in (session, scenarios, admin):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Outermost, so even the body parser never sees more than the limit.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     return app
-
-
-def _include_optional(app: FastAPI) -> None:
-    """Routers of the other areas (jobs, plans, calendars, pages)."""
-    import importlib
-    for name in ("api.routes.jobs", "api.routes.plans", "api.routes.calendars", "api.web.pages"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.register(app) if hasattr(module, "register") else app.include_router(module.router)
-
 
