@@ -24,7 +24,13 @@ $(BROWSER):
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || echo "chromium not installed: browser tests will fail"; \
 	else echo "install Debian's chromium (apt-get install chromium) for the browser tests"; fi
 
-test: $(STAMP) $(BROWSER)
+# ical.js (Thunderbird's iCalendar parser) reads feeds and invites in the tests, under Node.js.
+ICALJS := tests/js/node_modules/.installed
+$(ICALJS): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/js && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "Node.js not found: the ical.js calendar checks will be skipped"; fi
+
+test: $(STAMP) $(BROWSER) $(ICALJS)
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -5,7 +5,7 @@ Run alone: ``.venv/bin/python benchmarks/service.py [--db sqlite|postgres|both] 
 section it prints into RESULTS.md. The figures are measurements, not assertions: nothing here fails
 on a slow result.
 
-1. Feeds. The real app (``uvicorn --factory api.app:create_app``, h11 + asyncio as installed) runs
+1. Feeds. The real app (``uvicorn --factory api.app:create_app``, with the HTTP parser and event loop uvicorn picks from what is installed) runs
    in its own process on a published plan of the large scenario; a load generator in another process
    opens 100 keep-alive connections, one per subscriber, each fetching its own person's feed over
    and over (closed loop, no pause) for DURATION seconds after a one-second warm-up. Full-body
@@ -70,6 +70,14 @@ def machine() -> str:
             f"FastAPI {fastapi.__version__}, uvicorn {uvicorn.__version__}, SQLAlchemy {sqlalchemy.__version__}, "
             f"SQLite {sqlite3.sqlite_version}, {pg_version() or 'PostgreSQL not reachable'}; "
             f"{platform.system()} {platform.release()}")
+
+
+def uvicorn_stack() -> str:
+    """The HTTP parser and event loop uvicorn's ``auto`` settings choose from what is installed."""
+    from importlib.util import find_spec
+    http = "httptools" if find_spec("httptools") else "h11"
+    loop = "uvloop" if find_spec("uvloop") else "asyncio"
+    return f"{http} and {loop}"
 
 
 def load_average() -> str:
@@ -660,7 +668,7 @@ def markdown(results: dict) -> str:
     if feeds:
         first = feeds[0]
         lines += ["### Calendar feeds under load", "",
-                  f"The app as deployed, `uvicorn --factory api.app:create_app` (h11 and asyncio as installed, "
+                  f"The app as deployed, `uvicorn --factory api.app:create_app` ({uvicorn_stack()}, "
                   f"access log off), "
                   + " and ".join(f"`--workers {w}`" for w in sorted({r['workers'] for r in first['runs']}))
                   + f", in its own process; a published "

@@ -1,19 +1,22 @@
 """Helpers for tests of the planning service: a migrated database per test, users for every
 role, logged-in clients, and the demo scenario as an upload.
 
-SQLite by default (a fresh file per test); PostgreSQL when TEST_DATABASE_URL is set (the schema
-is rebuilt once per run and the tables emptied before each test).
+SQLite by default (a fresh file per test); PostgreSQL when TEST_DATABASE_URL is set: each test run
+migrates a schema of its own (dropped when the run ends) and empties its tables before each test, so
+two runs on one database, say CI and a developer's run, never touch each other's tables.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from api.app import create_app
 from api.auth import hash_password
@@ -40,30 +43,48 @@ def postgres_url() -> str | None:
     return normalise_url(url) if url else None
 
 
-_pg_ready = False
+_run_url: str | None = None  # this run's schema on the PostgreSQL test database, once migrated
+
+
+def _run_schema(base_url: str) -> str:
+    """A schema for this test run alone, migrated, and the URL that puts it first on the search path
+    (the URL also reaches worker subprocesses, so they use it too)."""
+    schema = f"vp_test_{os.getpid()}_{secrets.token_hex(4)}"
+    engine = create_engine(base_url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    atexit.register(_drop_schema, base_url, schema)
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    migrate(rendered)
+    return rendered
+
+
+def _drop_schema(base_url: str, schema: str) -> None:
+    engine = create_engine(base_url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
 
 
 def fresh_database_url(tmp_path: Path) -> str:
     """A migrated, empty database for one test."""
-    global _pg_ready
-    url = postgres_url()
-    if url is None:
+    global _run_url
+    base = postgres_url()
+    if base is None:
         url = f"sqlite:///{tmp_path / 'service.db'}"
         migrate(url)
         return url
-    engine = create_engine(url)
+    if _run_url is None:
+        _run_url = _run_schema(base)
+        return _run_url
+    engine = create_engine(_run_url)
     with engine.begin() as conn:
-        if not _pg_ready:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        else:
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))  # TRUNCATE skips row triggers
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))  # TRUNCATE skips row triggers
     engine.dispose()
-    if not _pg_ready:
-        migrate(url)
-        _pg_ready = True
-    return url
+    return _run_url
 
 
 def settings_for(url: str, tmp_path: Path, **changes) -> Settings:

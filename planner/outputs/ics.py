@@ -13,7 +13,8 @@ case number from a UID. The service instead stores a random UID per event (it mu
 plan changes that the CLI never sees).
 
 DTSTAMP is the plan's ``generated_at`` (UTC), so the same plan gives byte-identical files.
-Times carry the zone of the place (TZID) with a VTIMEZONE per zone; never ``Z`` as well.
+Times carry the zone of the place (TZID) with a VTIMEZONE per zone; never ``Z`` as well; only a
+time in the repeated hour of a night when clocks go back is written in UTC (``_unambiguous``).
 """
 from __future__ import annotations
 
@@ -81,14 +82,25 @@ def vevent(ev: EventText, uid: str, dtstamp: datetime, sequence: int = 0, status
     ve.add("uid", uid)
     ve.add("dtstamp", dtstamp.astimezone(timezone.utc))  # DTSTAMP must be UTC (RFC 5545 §3.8.7.2)
     ve.add("sequence", sequence)
-    ve.add("dtstart", ev.start)
-    ve.add("dtend", ev.end)
+    ve.add("dtstart", _unambiguous(ev.start))
+    ve.add("dtend", _unambiguous(ev.end))
     ve.add("summary", ev.summary)
     ve.add("location", ev.location)
     ve.add("description", ev.description)
     ve.add("status", status)
     ve.add("transp", "OPAQUE" if ev.busy else "TRANSPARENT")
     return ve
+
+
+def _unambiguous(dt: datetime) -> datetime:
+    """The time as written: local with its TZID, except in the repeated hour when clocks go back.
+
+    There every local time occurs twice. RFC 5545 §3.3.5 says a TZID time means the first, but
+    readers differ (ical.js, in Thunderbird, takes the second), so a time in that hour, either
+    occurrence, is written in UTC, which every reader takes the same way."""
+    if dt.utcoffset() != dt.replace(fold=1 - dt.fold).utcoffset():
+        return dt.astimezone(timezone.utc)
+    return dt
 
 
 def add_timezones(cal: Calendar, events: Iterable[EventText]) -> Calendar:
