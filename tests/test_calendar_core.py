@@ -630,3 +630,19 @@ def test_radicale_stores_the_feed_events_with_their_uids_and_sequences(radicale_
     response = client.request(str(cal.url) + "kapot.ics", "PUT", bad, {"Content-Type": "text/calendar"})
     assert response.status == 400
     assert "kapot" not in {str(i.icalendar_component["UID"]) for i in cal.events()}
+
+
+def test_calendar_bytes_equal_the_calendar_with_its_zones_added():
+    # Feeds and invites splice ready-serialised VTIMEZONEs in; the result must be exactly the
+    # calendar that icalendar writes with the zones added as components.
+    from planner.outputs.ics import add_timezones, calendar_bytes, feed_calendar, new_calendar, vevent
+
+    events = unicode_events()
+    for cal in (feed_calendar("x"), new_calendar("REQUEST")):
+        for chosen in (events, events[:1], []):
+            for e in chosen:
+                cal.add_component(vevent(e, e.uid, STAMP))
+            fresh = Calendar.from_ical(cal.to_ical())
+            assert calendar_bytes(cal, chosen) == add_timezones(fresh, chosen).to_ical()
+            cal.subcomponents.clear()
+    assert calendar_bytes(feed_calendar("leeg"), []) == feed_calendar("leeg").to_ical()

@@ -83,7 +83,12 @@ def test_publish_sends_a_request_per_event_and_republish_updates_and_cancels(svc
     assert all("regie-bv@dtv.example" in i["organizer"].lower() for i in invites)
     with svc.db.sessions() as s:
         stored = {e.uid: e for e in s.scalars(select(CalendarEvent))}
+        queued = [m.message for m in s.scalars(select(OutboxMail))]
     assert {i["uid"] for i in invites} <= set(stored)
+    # The outbox holds each mail as it goes over the wire, and that is what the server received:
+    # CRLF line ends, 7-bit clean (names RFC 2047-encoded, bodies quoted-printable or base64).
+    assert sorted(e.original_content for e in smtp.envelopes) == sorted(queued)
+    assert all(m.isascii() and b"\n" not in m.replace(b"\r\n", b"") for m in queued)
 
     # Take an escort away from the plan: their events must be cancelled, others updated or kept.
     planned = [d for d in plan["departures"] if d["planned"] and d["escorts"]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from planner.outputs.ics import add_timezones, feed_calendar, vevent
+from planner.outputs.ics import calendar_bytes, feed_calendar, vevent
 
 from .events import CONFIRMED, StoredEvent
 
@@ -22,7 +22,7 @@ def render_feed(calendar_name: str, events: list[StoredEvent], dtstamp: datetime
     cal = feed_calendar(calendar_name)
     for ev in shown:
         cal.add_component(vevent(ev, ev.uid, dtstamp, ev.sequence, ev.status))
-    return add_timezones(cal, shown).to_ical()
+    return calendar_bytes(cal, shown)
 
 
 def etag(body: bytes) -> str:

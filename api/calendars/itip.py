@@ -17,6 +17,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -26,7 +27,7 @@ from icalendar import vCalAddress
 
 from planner import timeutil
 from planner.outputs.derive import LocalTime
-from planner.outputs.ics import add_timezones, new_calendar, vevent
+from planner.outputs.ics import calendar_bytes, new_calendar, vevent
 
 from .events import CANCELLED, CONFIRMED, StoredEvent
 
@@ -74,7 +75,7 @@ def invite(method: Method, event: StoredEvent, organizer: Party, attendee: Party
     ve.add("attendee", _cal_address(attendee, cutype="INDIVIDUAL", role="REQ-PARTICIPANT",
                                     partstat="ACCEPTED", rsvp="FALSE"))
     cal.add_component(ve)
-    return add_timezones(cal, [event]).to_ical()
+    return calendar_bytes(cal, [event])
 
 
 def _when(dt: datetime) -> str:
@@ -160,6 +161,39 @@ class SendResult:
     refused: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # recipient -> (code, reply)
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A mail as it goes over the wire: its bytes (CRLF line ends) and envelope. The outbox keeps
+    these bytes, so a queued mail is sent as stored, never rendered or parsed again."""
+    message_id: str | None
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+
+    @classmethod
+    def of(cls, msg: EmailMessage) -> "Outgoing":
+        return cls(msg.get("Message-ID"), _sender(msg), _recipients(msg), wire_bytes(msg))
+
+    @property
+    def international(self) -> bool:
+        return _international(self.sender, *self.recipients)
+
+
+def wire_bytes(msg: EmailMessage) -> bytes:
+    """What goes over SMTP, as ``smtplib.send_message`` would write it (these mails have no Bcc):
+    CRLF line ends; headers RFC 2047-encoded unless an address itself needs SMTPUTF8."""
+    international = _international(_sender(msg), *_recipients(msg))
+    return msg.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)
+
+
+def _sender(msg: EmailMessage) -> str:
+    return msg["From"].addresses[0].addr_spec if msg["From"] else ""
+
+
+def _international(*addresses: str) -> bool:
+    return not all(a.isascii() for a in addresses)
+
+
 def _connect(s: SmtpSettings) -> smtplib.SMTP:
     context = (s.ssl_context or ssl.create_default_context()) if s.security != "none" else None
     if s.security == "ssl":
@@ -182,7 +216,7 @@ def _recipients(msg: EmailMessage) -> tuple[str, ...]:
     return tuple(a.addr_spec for h in ("To", "Cc", "Bcc") for v in msg.get_all(h, []) for a in v.addresses)
 
 
-def send(settings: SmtpSettings, messages: Iterable[EmailMessage]) -> list[SendResult]:
+def send(settings: SmtpSettings, messages: Iterable[Outgoing | EmailMessage]) -> list[SendResult]:
     """Send a batch over one connection; one result per message, in order, never raising
     for a single message. A server that drops the connection (idle or per-connection
     limits) is reconnected once per message; if connecting fails, the rest fail with that
@@ -191,8 +225,9 @@ def send(settings: SmtpSettings, messages: Iterable[EmailMessage]) -> list[SendR
     smtp: smtplib.SMTP | None = None
     down: str | None = None
     try:
-        for msg in messages:
-            mid, rcpts = msg.get("Message-ID"), _recipients(msg)
+        for item in messages:
+            mail = item if isinstance(item, Outgoing) else Outgoing.of(item)
+            mid, rcpts = mail.message_id, mail.recipients
             if down:
                 results.append(SendResult(mid, rcpts, False, down))
                 continue
@@ -205,7 +240,8 @@ def send(settings: SmtpSettings, messages: Iterable[EmailMessage]) -> list[SendR
                     results.append(SendResult(mid, rcpts, False, down))
                     break
                 try:
-                    refused = smtp.send_message(msg, from_addr=settings.sender_address or None)
+                    refused = smtp.sendmail(settings.sender_address or mail.sender, list(rcpts), mail.data,
+                                            ["SMTPUTF8", "BODY=8BITMIME"] if mail.international else [])
                 except smtplib.SMTPServerDisconnected as e:
                     smtp = None
                     if attempt == 1:

@@ -103,33 +103,55 @@ def _unambiguous(dt: datetime) -> datetime:
     return dt
 
 
-def add_timezones(cal: Calendar, events: Iterable[EventText]) -> Calendar:
-    """A VTIMEZONE for every TZID used, only over the years the events span (the full
-    1970–2038 default bloats every file and mail), in TZID order."""
+def _zone_years(events: Iterable[EventText]) -> tuple[date, date] | None:
+    """VTIMEZONEs cover only the years the events span (the full 1970–2038 default bloats every
+    file and mail)."""
     years = [d.year for e in events for d in (e.start, e.end)]
-    if not years:
+    return (date(min(years) - 1, 1, 1), date(max(years) + 2, 1, 1)) if years else None
+
+
+def add_timezones(cal: Calendar, events: Iterable[EventText]) -> Calendar:
+    """A VTIMEZONE for every TZID used, in TZID order."""
+    span = _zone_years(events)
+    if span is None:
         return cal
-    first, last = date(min(years) - 1, 1, 1), date(max(years) + 2, 1, 1)
     # Not icalendar's add_missing_timezones: it adds them in set order, which changes with
     # each process's hash seed (the same plan must give the same bytes and ETag), and it
     # rebuilds each zone at ~50 ms, far too slow for thousands of invitation mails.
-    added = [z for tzid in cal.get_missing_tzids() if (z := _vtimezone(tzid, first, last)) is not None]
+    added = [copy.deepcopy(z) for tzid in cal.get_missing_tzids() if (z := _vtimezone(tzid, *span)) is not None]
     zones = sorted([c for c in cal.subcomponents if c.name == "VTIMEZONE"] + added, key=lambda c: str(c["TZID"]))
     cal.subcomponents[:] = zones + [c for c in cal.subcomponents if c.name != "VTIMEZONE"]
     return cal
 
 
-def _vtimezone(tzid: str, first: date, last: date) -> Timezone | None:
-    zone = _vtimezone_cached(tzid, first, last)
-    return copy.deepcopy(zone) if zone is not None else None  # the cached one stays untouched
+def calendar_bytes(cal: Calendar, events: Iterable[EventText]) -> bytes:
+    """The bytes of ``add_timezones(cal, events).to_ical()`` for a calendar without VTIMEZONEs of
+    its own, with each zone serialised once and reused: one zone serves thousands of mails."""
+    span = _zone_years(events)
+    body = cal.to_ical()
+    if span is None:
+        return body
+    zones = b"".join(_vtimezone_bytes(tzid, *span) for tzid in sorted(cal.get_missing_tzids()))
+    # The zones go first among the components: before the first BEGIN line after the calendar's own.
+    at = body.find(b"\r\nBEGIN:", len(b"BEGIN:VCALENDAR")) + 2
+    if at == 1:
+        at = body.rindex(b"END:VCALENDAR\r\n")
+    return body[:at] + zones + body[at:]
 
 
 @lru_cache(maxsize=512)
-def _vtimezone_cached(tzid: str, first: date, last: date) -> Timezone | None:
+def _vtimezone(tzid: str, first: date, last: date) -> Timezone | None:
+    """The cached zone: callers copy it before putting it in a calendar."""
     try:
         return Timezone.from_tzid(tzid, first_date=first, last_date=last)
     except ValueError:  # unknown to the zone database: nothing to add (as icalendar does)
         return None
+
+
+@lru_cache(maxsize=512)
+def _vtimezone_bytes(tzid: str, first: date, last: date) -> bytes:
+    zone = _vtimezone(tzid, first, last)
+    return zone.to_ical() if zone is not None else b""
 
 
 def build_calendar(name: str, events: list[CalEvent], dtstamp: datetime) -> Calendar:
