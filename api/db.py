@@ -54,6 +54,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool, no transaction around each statement: a lone read then costs one round trip
+        # instead of BEGIN, the query and ROLLBACK (the feed route's hot path).
+        self.autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def is_postgres(self) -> bool:

@@ -117,6 +117,25 @@ def recipients(session: Session, owners: set[str]) -> dict[str, str]:
     return found
 
 
+def plan_owners(document: dict) -> set[str]:
+    """Everyone with a duty in a plan: the escorts, medics and vehicles of its planned departures."""
+    owners: set[str] = set()
+    for dep in document.get("departures", []):
+        if dep.get("planned"):
+            owners.update(f"escort:{e['id']}" for e in dep.get("escorts", []))
+            owners.update(f"medic:{m['id']}" for m in dep.get("medics", []))
+            if (dep.get("pickup") or {}).get("vehicle"):
+                owners.add(f"vehicle:{dep['pickup']['vehicle']}")
+    return owners
+
+
+def without_address(session: Session, document: dict) -> list[str]:
+    """Who in a plan has no e-mail address on file: publishing reaches them through their feed only,
+    so the regievoerder must tell them another way (or have an address added first)."""
+    owners = plan_owners(document)
+    return sorted(owners - set(recipients(session, owners)))
+
+
 def organizer(settings: Settings) -> tuple[str, str]:
     return (settings.mail_from_name, settings.mail_from_address)
 
@@ -178,7 +197,7 @@ def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) 
     for method, ev in outgoing:
         email = addresses.get(ev.owner)
         if not email:
-            continue  # no address on file: the feed still carries it; the board shows who has none
+            continue  # no address on file: the feed still carries it; the review lists who has none
         msg = itip.message(method, ev, organizer(settings), (calendar_name(sc, ev.owner).split(" — ", 1)[-1], email),
                            stamp)
         # Stored as it goes over the wire, so delivery (now or a retry later) sends these bytes as they are.

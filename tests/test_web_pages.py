@@ -342,6 +342,24 @@ def test_plan_page_shows_verdict_summary_and_diff_with_publish_for_regievoerders
     assert "Publiceren" not in service.client("inspector").get(f"/plans/{world['plan_id']}").text
 
 
+def test_review_names_who_no_invite_can_reach_until_an_address_is_added(service, world):
+    from publish_support import add_contacts, owners_in
+
+    owners = sorted(owners_in(world["plan"]))
+    left_out = owners[len(owners) // 2]
+    admin, regie = service.client("admin"), service.client("regie")
+    add_contacts(admin, set(owners) - {left_out})
+    url = f"/plans/{world['plan_id']}"
+    for client in (regie, service.client("inspector")):
+        assert client.get(f"/api{url}").json()["without_address"] == [left_out]
+    text = regie.get(url).text
+    assert "1 persoon krijgt geen uitnodiging per e-mail" in text and f"({left_out})" in text
+    assert sum(f"({o})" in text for o in owners) == 1
+    add_contacts(admin, {left_out})
+    assert regie.get(f"/api{url}").json()["without_address"] == []
+    assert "geen uitnodiging per e-mail" not in regie.get(url).text
+
+
 def test_plan_page_diff_names_what_changed_against_the_published_plan(service, world):
     sid = world["sid"]
     with service.db.transaction() as s:

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,8 @@ class PlanOut(PlanSummary):
     document: dict[str, Any]
     violations: list[str]
     scenario_changed: bool
+    without_address: list[str] = Field(description="people in this plan with no e-mail address on file: "
+                                                   "they get no invite, only their feed")
 
 
 class DiffOut(BaseModel):
@@ -88,7 +90,8 @@ def get_plan(plan_id: int, principal: Principal = Depends(require("plan.read")),
     plan = plan_for(session, principal, plan_id)
     scenario = scenario_for(session, principal, plan.scenario_id)
     return PlanOut(**summary_of(plan), document=plan.document, violations=verdict(session, plan),
-                   scenario_changed=scenario.version != plan.scenario_version)
+                   scenario_changed=scenario.version != plan.scenario_version,
+                   without_address=publishing.without_address(session, plan.document))
 
 
 @router.get("/plans/{plan_id}/diff", response_model=DiffOut, responses=NOT_FOUND)

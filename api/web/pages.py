@@ -456,7 +456,16 @@ def plan_page(request: Request, plan_id: int, published: int | None = Query(None
                 solver_status=data.SOLVER_STATUS.get(solver.get("status"), solver.get("status") or "—"),
                 solver_seconds=data.seconds_text(solver.get("wall_seconds")),
                 diff=data.plan_diff(session, plan), state_labels=data.STATE_LABELS, published=published, sent=sent,
-                outdated=plan.scenario_version != row.version)
+                outdated=plan.scenario_version != row.version, unreachable=_unreachable(session, plan, row))
+
+
+def _unreachable(session: Session, plan: PlanVersion, row: ScenarioRow) -> list[tuple[str, str]]:
+    """(owner, name) of the people in the plan that no invite can reach."""
+    from ..publishing import calendar_name, without_address
+
+    owners = without_address(session, plan.document)
+    sc = data.scenario(session, row) if owners else None
+    return [(o, calendar_name(sc, o).split(" — ", 1)[-1]) for o in owners]
 
 
 def _verdict(session: Session, plan: PlanVersion, row: ScenarioRow) -> list[str]:
