@@ -133,9 +133,8 @@ def calendar_bytes(cal: Calendar, events: Iterable[EventText]) -> bytes:
         return body
     zones = b"".join(_vtimezone_bytes(tzid, *span) for tzid in sorted(cal.get_missing_tzids()))
     # The zones go first among the components: before the first BEGIN line after the calendar's own.
-    at = body.find(b"\r\nBEGIN:", len(b"BEGIN:VCALENDAR")) + 2
-    if at == 1:
-        at = body.rindex(b"END:VCALENDAR\r\n")
+    first_component = body.find(b"\r\nBEGIN:", len(b"BEGIN:VCALENDAR"))
+    at = first_component + 2 if first_component >= 0 else body.rindex(b"END:VCALENDAR\r\n")
     return body[:at] + zones + body[at:]
 
 
