@@ -108,21 +108,28 @@ def test_stop_answers_after_the_solver_stopped_and_keeps_the_best_plan(service, 
     assert plan["solver"]["status"] != "OPTIMAL" or plan["solver"]["stages"]
 
 
-def test_killed_worker_leaves_the_job_failed_with_a_message_and_no_plan(service, tmp_path, large_scenario):
-    sid, _ = large_scenario
-    client = service.client("regie")
+def kill_worker_mid_solve(service, tmp_path, client, sid: int, solving, timeout: float, settle: float = 0.0) -> dict:
+    """Start a long solve on a worker of its own, SIGKILL the worker once ``solving(job)`` holds (and
+    ``settle`` seconds more), and return the job as it ends."""
     proc = start_worker(service, tmp_path)
     try:
         job = client.post(f"/api/scenarios/{sid}/jobs", json={"time_limit": 600}).json()
-        wait_for(client, job["id"], lambda j: j["status"] == "running", timeout=60)
-        time.sleep(1.0)
+        wait_for(client, job["id"], solving, timeout=timeout)
+        time.sleep(settle)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-        failed = wait_for(client, job["id"], lambda j: j["status"] != "running",
-                          timeout=service.settings.job_stale_seconds + 10)
+        return wait_for(client, job["id"], lambda j: j["status"] != "running",
+                        timeout=service.settings.job_stale_seconds + 10)
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_killed_worker_leaves_the_job_failed_with_a_message_and_no_plan(service, tmp_path, large_scenario):
+    sid, _ = large_scenario
+    client = service.client("regie")
+    failed = kill_worker_mid_solve(service, tmp_path, client, sid, lambda j: j["status"] == "running", timeout=60,
+                                   settle=1.0)
     assert failed["status"] == "failed" and "worker" in failed["message"].lower()
     assert failed["plan_id"] is None
     with service.db.sessions() as s:
@@ -193,17 +200,7 @@ def test_killing_the_worker_mid_solve_loses_no_published_data(service, tmp_path,
             feeds = dict(s.execute(select(Feed.owner, Feed.etag)).all())
         return plans, events, feeds
     before = published_state()
-    proc = start_worker(service, tmp_path)
-    try:
-        job = client.post(f"/api/scenarios/{sid}/jobs", json={"time_limit": 600}).json()
-        wait_for(client, job["id"], lambda j: j["status"] == "running" and j["progress"].get("stage")
-                 not in (None, "greedy"), timeout=180)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        failed = wait_for(client, job["id"], lambda j: j["status"] != "running",
-                          timeout=service.settings.job_stale_seconds + 10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    failed = kill_worker_mid_solve(service, tmp_path, client, sid, lambda j: j["status"] == "running" and
+                                   j["progress"].get("stage") not in (None, "greedy"), timeout=180)
     assert failed["status"] == "failed"
     assert published_state() == before and before[0] == {draft: "published"}
