@@ -11,7 +11,6 @@ import email
 import email.policy
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
@@ -35,6 +34,7 @@ from api.calendars.itip import SmtpSettings, invite, message, send
 from planner.outputs import derive
 from planner.outputs.derive import CalEvent
 from planner.outputs.ics import build_calendar, event_uid
+from publish_support import free_port
 from test_ics import prop, unfold, vevents
 from test_outputs import BIRTH_DATE, PERSON_REF, RECEPTION_CONTACT, exact, exact_plan  # noqa: F401
 
@@ -403,12 +403,6 @@ class Collector:
         if not any(s is session for s in self.sessions):
             self.sessions.append(session)
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
