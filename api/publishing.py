@@ -49,17 +49,22 @@ def owner_key(owner: str, unit: str) -> str:
     return f"regie:{unit}" if owner == "regievoerder" else owner
 
 
-def calendar_name(sc: Scenario | None, owner: str) -> str:
+def owner_name(sc: Scenario | None, owner: str) -> str:
+    """How a calendar's owner is named in its calendar and addressed in an invite."""
     kind, _, oid = owner.partition(":")
     if kind == "escort" and sc and oid in sc.escorts:
-        return f"Vertrekplanner — {sc.escorts[oid].name}"
+        return sc.escorts[oid].name
     if kind == "medic" and sc and oid in sc.medics:
-        return f"Vertrekplanner — {sc.medics[oid].name}"
+        return sc.medics[oid].name
     if kind == "vehicle":
-        return f"Vertrekplanner — voertuig {oid}"
+        return f"voertuig {oid}"
     if kind == "regie":
-        return f"Vertrekplanner — regie {oid} (taken)"
-    return f"Vertrekplanner — {oid}"
+        return f"regie {oid} (taken)"
+    return oid
+
+
+def calendar_name(sc: Scenario | None, owner: str) -> str:
+    return f"Vertrekplanner — {owner_name(sc, owner)}"
 
 
 def stored_event(row: CalendarEvent) -> StoredEvent:
@@ -198,8 +203,7 @@ def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) 
         email = addresses.get(ev.owner)
         if not email:
             continue  # no address on file: the feed still carries it; the review lists who has none
-        msg = itip.message(method, ev, organizer(settings), (calendar_name(sc, ev.owner).split(" — ", 1)[-1], email),
-                           stamp)
+        msg = itip.message(method, ev, organizer(settings), (owner_name(sc, ev.owner), email), stamp)
         # Stored as it goes over the wire, so delivery (now or a retry later) sends these bytes as they are.
         session.add(OutboxMail(plan_id=plan.id, owner=ev.owner, recipient=email, uid=ev.uid, method=method,
                                sequence=ev.sequence, message=itip.wire_bytes(msg)))

@@ -461,11 +461,11 @@ def plan_page(request: Request, plan_id: int, published: int | None = Query(None
 
 def _unreachable(session: Session, plan: PlanVersion, row: ScenarioRow) -> list[tuple[str, str]]:
     """(owner, name) of the people in the plan that no invite can reach."""
-    from ..publishing import calendar_name, without_address
+    from ..publishing import owner_name, without_address
 
     owners = without_address(session, plan.document)
     sc = data.scenario(session, row) if owners else None
-    return [(o, calendar_name(sc, o).split(" — ", 1)[-1]) for o in owners]
+    return [(o, owner_name(sc, o)) for o in owners]
 
 
 def _verdict(session: Session, plan: PlanVersion, row: ScenarioRow) -> list[str]:
