@@ -7,10 +7,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from planner.errors import ScenarioError
+from planner.errors import ScenarioError, json_value
 
+from . import docs
 from .auth import NotLoggedIn
 from .db import Database, migrate
+from .headers import ApiHeaders
 from .limits import RequestSizeLimit
 from .scenarios import StaleWrite
 from .settings import Settings
@@ -18,14 +20,19 @@ from .settings import Settings
 STATIC = Path(__file__).parent / "static"
 
 
+SHOWN_PROBLEMS = 1000  # in one answer: a sheet of 100,000 bad rows must not make a 100 MB answer
+
+
 def problems_json(exc: ScenarioError) -> dict:
-    return {"detail": f"{len(exc.problems)} fout(en) in de invoer; er is niets opgeslagen",
+    shown = exc.problems[:SHOWN_PROBLEMS]
+    more = f" (de eerste {len(shown)} staan hieronder)" if len(shown) < len(exc.problems) else ""
+    return {"detail": f"{len(exc.problems)} fout(en) in de invoer; er is niets opgeslagen{more}",
             "problems": [{"entity": p.entity, "id": p.id, "field": p.field, "value": _jsonable(p.value),
-                          "expected": p.expected, "message": str(p)} for p in exc.problems]}
+                          "expected": p.expected, "message": str(p)} for p in shown]}
 
 
 def _jsonable(value):
-    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+    return json_value(value)  # bounded, finite, UTF-8 safe: a rejected value never makes the answer a 500
 
 
 def _wants_html(request: Request) -> bool:
@@ -37,7 +44,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     if run_migrations:
         migrate(settings.database_url)
     app = FastAPI(title="vertrekplanner", version="1", description="Planning service for special departures",
-                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+                  docs_url=None, openapi_url="/api/openapi.json", redoc_url=None)
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)
 
@@ -69,7 +76,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     pages.register(app)
     for module in (session, scenarios, admin):
         app.include_router(module.router)
+    docs.register(app)  # /api/docs, with Swagger UI's files under /static/swagger-ui
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(ApiHeaders)
     # Outermost, so even the body parser never sees more than the limit.
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     return app

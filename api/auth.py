@@ -16,10 +16,10 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, throttle
 from .authz import allowed
 from .models import LoginSession, User, utcnow
 
@@ -68,6 +68,26 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         verify_password(_DUMMY_HASH, password)  # same work either way: no user enumeration by timing
         return None
     return user if verify_password(user.password_hash, password) else None
+
+
+def attempt_login(session: Session, username: str, password: str, address: str) -> User | None:
+    """``authenticate`` behind the throttle: raises ``throttle.Throttled`` while the account or the
+    address is locked (commit before answering, so the audit entry stays); counts a failure."""
+    throttle.check(session, username, address)
+    user = authenticate(session, username, password) if username and password else None
+    if user is None:
+        throttle.failed(session, username, address)
+    else:
+        throttle.succeeded(session, username)
+    return user
+
+
+def end_other_sessions(session: Session, user_id: int, keep_token: str | None = None) -> None:
+    """After a password change: every session of the user ends, except the one making the change."""
+    query = delete(LoginSession).where(LoginSession.user_id == user_id)
+    if keep_token:
+        query = query.where(LoginSession.token_hash != _digest(keep_token))
+    session.execute(query)
 
 
 def start_session(session: Session, user: User, hours: int) -> tuple[str, str]:

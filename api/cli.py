@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import subprocess
 import sys
 
 SERVICE_COMMANDS = ("serve", "worker", "user")
@@ -43,7 +42,17 @@ def cmd_user(argv: list[str]) -> int:
     parser.add_argument("--owner", help="escort:<id>, medic:<id> or vehicle:<id> for field roles")
     parser.add_argument("--email")
     args = parser.parse_args(argv)
-    password = os.environ.get("VERTREKPLANNER_PASSWORD") or secrets.token_urlsafe(12)
+    from .passwords import problems
+
+    password = os.environ.get("VERTREKPLANNER_PASSWORD")
+    if not password:
+        password = secrets.token_urlsafe(12)  # 16 random characters; drawn again in the unlikely case it fails
+        while problems(password, args.username):
+            password = secrets.token_urlsafe(12)
+    found = problems(password, args.username)
+    if found:
+        print("Wachtwoord (VERTREKPLANNER_PASSWORD) geweigerd: " + "; ".join(found), file=sys.stderr)
+        return 2
     from .settings import Settings
 
     settings = Settings.from_env()
@@ -64,7 +73,7 @@ def _put_user(db, username, password, role, unit=None, owner=None, email=None) -
     from sqlalchemy import select
 
     from . import audit
-    from .auth import hash_password
+    from .auth import end_other_sessions, hash_password
     from .models import User
 
     with db.transaction() as session:
@@ -76,6 +85,7 @@ def _put_user(db, username, password, role, unit=None, owner=None, email=None) -
             hash_password(password), role, unit, owner, email)
         user.active = True
         session.flush()
+        end_other_sessions(session, user.id)  # a reset ends every session of the account
         audit.record(session, "cli", "user.put", "user", user.id, username=username, role=role)
 
 
@@ -129,9 +139,15 @@ def cmd_serve(argv: list[str]) -> int:
     db.dispose()
     worker = None
     if settings.embedded_worker and not args.no_worker:
-        # Solves never run in the web process: one worker process beside it, on the same database.
+        import logging
+
+        from .supervisor import Supervisor
+
+        # Solves never run in the web process: one worker process beside it, on the same database,
+        # restarted (with a line in the log) when it dies.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
         env = dict(os.environ, DATABASE_URL=settings.database_url, SECRET_KEY=settings.secret_key)
-        worker = subprocess.Popen([sys.executable, "-m", "api.worker"], env=env)
+        worker = Supervisor([sys.executable, "-m", "api.worker"], env).start()
     print(f"\nvertrekplanner draait op {settings.public_url}/  (database: {_safe(settings.database_url)})")
     for username, password, what in accounts:
         print(f"  inloggen als {username:<10} wachtwoord {password}   ({what})")
@@ -140,11 +156,7 @@ def cmd_serve(argv: list[str]) -> int:
         uvicorn.run(create_app(settings, run_migrations=False), host=args.host, port=args.port, log_level="warning")
     finally:
         if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.stop()
     return 0
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 
-from fastapi import HTTPException, Request
+from typing import Annotated
+
+from fastapi import Header, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from .auth import Principal
@@ -24,11 +26,18 @@ def row_by_id(session: Session, model, row_id: int):
     return session.get(model, row_id) if 0 < row_id <= MAX_ID else None
 
 
-def scenario_for(session: Session, principal: Principal, scenario_id: int) -> ScenarioRow:
-    """The scenario if this principal may see it; 404 otherwise (existence is not disclosed)."""
+def hidden(what: str) -> HTTPException:
+    """The one 404 for "does not exist" and "not yours": the same status and body either way, naming
+    neither the id asked for nor anything about the hidden object (such as its scenario)."""
+    return HTTPException(404, f"{what} bestaat niet of is niet van uw eenheid")
+
+
+def scenario_for(session: Session, principal: Principal, scenario_id: int, what: str = "Dit scenario") -> ScenarioRow:
+    """The scenario if this principal may see it; ``hidden(what)`` otherwise (existence is not disclosed).
+    ``what`` names the object asked for when the scenario is reached through it (a plan, a job)."""
     row = row_by_id(session, ScenarioRow, scenario_id)
     if row is None or not sees_unit(principal.role, principal.unit, row.unit):
-        raise HTTPException(404, f"Scenario {scenario_id} bestaat niet of is niet van uw eenheid")
+        raise hidden(what)
     return row
 
 
@@ -36,7 +45,16 @@ def etag_of(version: int) -> str:
     return f'"v{version}"'
 
 
+ETAG_PATTERN = r'^\s*(W/)?"v\d+"\s*$'
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"v(\d+)"\s*$')
+# Declares in the OpenAPI document what ``expected_version`` reads (FastAPI checks the pattern);
+# optional there, because a missing one is answered 428, not 422.
+IfMatch = Annotated[str | None, Header(alias="If-Match", pattern=ETAG_PATTERN,
+                                       description='The ETag of the version you edited, e.g. "v3"; '
+                                                   'without it: 428')]
+# A person's or vehicle's calendar/contact key, as the routes that take one in the path check it.
+PERSON_OWNER = r"^(escort|medic|vehicle):.*\S.*$"
+PersonOwner = Annotated[str, Path(pattern=PERSON_OWNER, description="escort:<id>, medic:<id> or vehicle:<id>")]
 
 
 def expected_version(request: Request, form_version: int | None = None) -> int:

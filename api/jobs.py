@@ -9,21 +9,25 @@ on any number of machines share one queue; SQLite serialises writers itself.
 
 A worker that dies stops its heartbeat; any reader then marks the job failed. Nothing of a
 job is written outside that final transaction, so a crash can never leave half a plan.
+
+Each worker process also keeps a row in ``workers`` fresh, busy or idle, so a page can say that a
+queued job will not start because no worker is alive.
 """
 from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from . import audit
 from .db import Database
-from .models import SolveJob, utcnow
+from .models import SolveJob, WorkerRow, utcnow
 
 ACTIVE = ("queued", "running")
 FINAL = ("done", "stopped", "failed", "cancelled")
+FORGET_WORKER = timedelta(days=1)  # rows of killed workers are dropped after this; a live one is newer anyway
 
 
 class JobNotStopped(Exception):
@@ -109,3 +113,34 @@ def finish(session: Session, job_id: int, status: str, message: str | None, prog
     done = session.execute(update(SolveJob).where(SolveJob.id == job_id, SolveJob.status == "running")
                            .values(**values))
     return done.rowcount == 1
+
+
+def worker_beat(db: Database, name: str, started_at: datetime) -> None:
+    """This worker is alive (upsert of its row); also forgets workers silent for a day."""
+    now = utcnow()
+    with db.transaction() as session:
+        row = session.get(WorkerRow, name)
+        if row is None:
+            session.add(WorkerRow(name=name, started_at=started_at, seen_at=now))
+        else:
+            row.seen_at = now
+        session.execute(delete(WorkerRow).where(WorkerRow.seen_at < now - FORGET_WORKER))
+
+
+def worker_gone(db: Database, name: str) -> None:
+    """A clean exit: this worker is no longer there to take jobs."""
+    with db.transaction() as session:
+        session.execute(delete(WorkerRow).where(WorkerRow.name == name))
+
+
+def workers_seen_at(session: Session) -> datetime | None:
+    """When any worker was last alive; None if none ever was (or all left cleanly)."""
+    return session.scalar(select(func.max(WorkerRow.seen_at)))
+
+
+def waits_for_no_worker(job: SolveJob, seen_at: datetime | None, silent_seconds: float,
+                        now: datetime | None = None) -> bool:
+    """A queued job that no worker will take: none has been alive for ``silent_seconds``."""
+    if job.status != "queued":
+        return False
+    return seen_at is None or (now or utcnow()) - seen_at > timedelta(seconds=silent_seconds)

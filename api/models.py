@@ -210,3 +210,35 @@ class AuditEntry(Base):
     detail: Mapped[dict] = mapped_column(JsonDoc, default=dict)
 
 
+
+
+class WorkerRow(Base):
+    """A worker process (host:pid) and when it last said it was alive."""
+    __tablename__ = "workers"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed login, kept for the throttling window (api/throttle.py); one row per attempt."""
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class PendingChange(Base):
+    """An account change that grants access to case data, waiting for a second planner-admin."""
+    __tablename__ = "pending_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(10))  # create | update
+    user_id: Mapped[int | None] = mapped_column(Integer)  # None for a new account
+    username: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict] = mapped_column(JsonDoc)  # the new values; a password only as its Argon2 hash
+    requested_by: Mapped[str] = mapped_column(String(80))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending|confirmed|rejected
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -7,16 +7,17 @@ CLI accepts and rejects it with the same messages.
 """
 from __future__ import annotations
 
-import io
-import json
-import tempfile
-from pathlib import Path
 from typing import Any
 
+from fastapi import Request, UploadFile
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from planner.errors import Problem, ScenarioError
+from planner.limits import BAD_TEXT
+from planner.loading.isolated import read_isolated
+from planner.loading.reader import json_text, parse_json_text
 from planner.scenario import Scenario, parse_scenario
 
 from . import audit
@@ -38,35 +39,37 @@ def id_field(kind: str) -> str:
     return "iata" if kind == "airports" else "code" if kind == "airlines" else "id"
 
 
-def read_upload(filename: str, content: bytes) -> dict:
-    """The scenario document of an uploaded JSON or Excel file; ScenarioError if unreadable."""
-    name = (filename or "").lower()
-    if name.endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
-        from planner.loading.tabular import read_workbook
+async def read_upload(file: UploadFile) -> dict:
+    """The scenario document of an uploaded JSON or Excel file; ScenarioError if unreadable.
 
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "upload.xlsx"
-            path.write_bytes(content)
-            try:
-                return read_workbook(path)
-            except ScenarioError:
-                raise
-            except Exception as exc:  # openpyxl/zipfile raise many kinds on a damaged file
-                raise ScenarioError([Problem("scenario", None, "file", filename, f"a readable Excel workbook ({exc})")])
-    try:
-        doc = json.load(io.BytesIO(content))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f"line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "encoding"
-        raise ScenarioError([Problem("scenario", None, where, filename, f"valid UTF-8 JSON ({exc})")]) from exc
+    The planner's one reader runs in a child process with a memory ceiling and a time limit,
+    called from a worker thread: a hostile workbook never blocks the event loop (other requests,
+    feeds and pages keep answering) and never exhausts the service's memory."""
+    content = await file.read()
+    return await run_in_threadpool(read_isolated, content, file.filename or "")
+
+
+async def json_body(request: Request) -> dict:
+    """A request's JSON object, read as strictly as an uploaded file (the same reader): no NaN or
+    Infinity, no duplicate keys, bounded nesting and numbers. ScenarioError (422) otherwise."""
+    content = await request.body()
+    doc = await run_in_threadpool(lambda: parse_json_text(json_text(content, "request body"), "request body"))
     if not isinstance(doc, dict):
-        raise ScenarioError([Problem("scenario", None, "document", type(doc).__name__, "a JSON object")])
+        raise ScenarioError([Problem("request", None, "body", type(doc).__name__, "a JSON object")])
     return doc
+
+
+def source_name(filename: str | None) -> str:
+    """The uploaded file's name as stored (ScenarioRow.source is String(200)): printable, cut to fit."""
+    name = BAD_TEXT.sub("", filename or "")
+    return name if len(name) <= 200 else name[:199] + "…"
 
 
 def import_scenario(session: Session, doc: dict, unit: str, actor: str, source: str = "") -> ScenarioRow:
     """Validate, then store the whole scenario in the caller's transaction (nothing on error)."""
     parse_scenario(doc)  # raises ScenarioError listing every problem; nothing is written before this
     header = {k: doc[k] for k in doc if k not in KINDS}
+    source = source_name(source)
     row = ScenarioRow(unit=unit, name=str(doc.get("name") or source or "scenario"), header=header,
                       created_by=actor, source=source)
     session.add(row)

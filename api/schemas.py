@@ -4,12 +4,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
+from . import passwords
 from .authz import KINDS, ROLES
 
 Kind = Literal[KINDS]  # type: ignore[valid-type]
 Role = Literal[ROLES]  # type: ignore[valid-type]
+
+
+# An address without control characters: PostgreSQL text cannot hold NUL, and none belongs in a mail header.
+EMAIL = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"
 
 
 class ProblemOut(BaseModel):
@@ -40,12 +46,40 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
+class AccountChange(BaseModel):
+    """A change to one's own account made by someone else (from the audit log)."""
+    at: datetime
+    by: str
+    action: str
+    detail: dict[str, Any]
+
+
 class Me(BaseModel):
     username: str
     role: Role
     unit: str | None
     owner: str | None
     csrf_token: str
+    changes: list[AccountChange] = Field(default=[], description="recent changes to this account by others")
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=passwords.MIN_LENGTH, max_length=200)
+
+
+class PendingOut(BaseModel):
+    """An account change waiting for a second planner-admin (never shows a password or its hash)."""
+    id: int
+    action: str
+    user_id: int | None
+    username: str
+    changes: dict[str, Any]
+    requested_by: str
+    requested_at: datetime
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
 
 
 class ScenarioOut(BaseModel):
@@ -71,20 +105,29 @@ class RecordOut(BaseModel):
 
 class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=passwords.MIN_LENGTH, max_length=200)
     role: Role
     unit: str | None = Field(default=None, max_length=80)
     owner: str | None = Field(default=None, max_length=120, pattern=r"^(escort|medic|vehicle):[^\s]+$")
-    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=200, pattern=EMAIL)
+
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, password: str, info: ValidationInfo) -> str:
+        found = passwords.problems(password, info.data.get("username"))
+        if found:  # a custom error type: its message is shown as is (Dutch) on the page and in the API
+            raise PydanticCustomError("password_policy", "; ".join(found))
+        return password
 
 
 class UserUpdate(BaseModel):
     role: Role
     unit: str | None = Field(default=None, max_length=80)
     owner: str | None = Field(default=None, max_length=120, pattern=r"^(escort|medic|vehicle):[^\s]+$")
-    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=200, pattern=EMAIL)
     active: bool = True
-    password: str | None = Field(default=None, min_length=10, max_length=200)
+    password: str | None = Field(default=None, min_length=passwords.MIN_LENGTH, max_length=200,
+                                 description="checked against the policy (api/passwords.py) with the account's name")
 
 
 class UserOut(BaseModel):
@@ -99,7 +142,7 @@ class UserOut(BaseModel):
 
 
 class ContactIn(BaseModel):
-    email: str = Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = Field(max_length=200, pattern=EMAIL)
 
 
 class ContactOut(BaseModel):

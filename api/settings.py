@@ -55,6 +55,7 @@ class Settings:
     session_hours: int = 12
     secure_cookies: bool = False  # True behind HTTPS
     job_stale_seconds: float = 15.0  # a running job without a heartbeat this long has lost its worker
+    worker_silent_seconds: float = 30.0  # no worker seen this long: job pages say no solve will start
     embedded_worker: bool = True  # the web process starts one worker process (SQLite default)
     solve_time_limit: float = 60.0
 
@@ -77,6 +78,7 @@ class Settings:
             max_request_bytes=int(_env("MAX_REQUEST_BYTES", str(25 * 1024 * 1024))),
             secure_cookies=_env("SECURE_COOKIES", "0") == "1",
             job_stale_seconds=float(_env("JOB_STALE_SECONDS", "15")),
+            worker_silent_seconds=float(_env("WORKER_SILENT_SECONDS", "30")),
             embedded_worker=_env("EMBEDDED_WORKER", "1") == "1",
             solve_time_limit=float(_env("SOLVE_TIME_LIMIT", "60")),
         )

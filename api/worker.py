@@ -11,6 +11,7 @@ in hand the same way, store its best plan, and then end the worker.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import socket
@@ -22,16 +23,17 @@ from datetime import datetime
 
 from planner.checker import check_plan
 from planner.plan import build_plan
-from planner.solve import Progress, SolveOptions, StopSignal, solve
+from planner.solve import Progress, SolveOptions, StopSignal, level1_gap, solve
 
 from . import jobs
 from . import scenarios as store
 from .db import Database
-from .models import PlanVersion, SolveJob
+from .models import PlanVersion, SolveJob, utcnow
 from .settings import Settings
 
 log = logging.getLogger("vertrekplanner.worker")
 HEARTBEAT_SECONDS = 1.0
+WORKER_BEAT_SECONDS = 5.0  # well under WORKER_SILENT_SECONDS (30 s by default)
 MAIL_RETRY_SECONDS = 60.0
 
 
@@ -83,8 +85,12 @@ def run_job(db: Database, job_id: int, settings: Settings, signal_: StopSignal) 
     finally:
         watcher.done.set()
         watcher.join()
+    bound = dict(result.bound)
+    ceiling = result.ceiling.get("planned_priority", math.inf)  # what no plan can exceed
+    bound["planned_priority"] = min(bound.get("planned_priority", ceiling), ceiling)
     final_progress = {"stage": "klaar", "elapsed": round(result.wall_seconds, 2), "objective": result.objective,
-                      "bound": result.bound, "gap": result.gap}
+                      "bound": bound, "gap": level1_gap(result.objective, bound), "proven": result.proven,
+                      "restrictions": result.restrictions}
     with db.transaction() as session:
         if violations:
             # A plan that breaks a rule is worse than no plan: the job fails and nothing is stored.
@@ -129,6 +135,18 @@ class Worker:
         self.shutdown = threading.Event()
         self.current: StopSignal | None = None
         self.last_mail_retry = time.monotonic()
+        self.started_at = utcnow()
+        self.beats_done = threading.Event()
+
+    def _beat(self) -> None:
+        """The worker's own heartbeat, in a thread so it goes on while a solve holds the main loop."""
+        while True:
+            try:
+                jobs.worker_beat(self.db, self.name, self.started_at)
+            except Exception:  # the database may be away for a moment; the next beat retries
+                log.exception("worker heartbeat failed")
+            if self.beats_done.wait(WORKER_BEAT_SECONDS):
+                return
 
     def request_shutdown(self, *_args) -> None:
         self.shutdown.set()
@@ -156,8 +174,22 @@ class Worker:
             outcome.append("failed")
 
     def run(self, max_jobs: int | None = None) -> int:
-        done = 0
         log.info("worker %s ready on %s", self.name, self.db.engine.url.render_as_string(hide_password=True))
+        beat = threading.Thread(target=self._beat, daemon=True, name="worker-beat")
+        beat.start()
+        try:
+            return self._loop(max_jobs)
+        finally:
+            self.beats_done.set()
+            beat.join()
+            try:
+                jobs.worker_gone(self.db, self.name)
+            except Exception:
+                log.exception("could not sign off worker %s", self.name)
+            self.db.dispose()
+
+    def _loop(self, max_jobs: int | None) -> int:
+        done = 0
         while not self.shutdown.is_set() and (max_jobs is None or done < max_jobs):
             with self.db.transaction() as session:
                 jobs.reap_stale(session, self.settings.job_stale_seconds)
@@ -181,7 +213,6 @@ class Worker:
             log.info("job %s ended: %s", job_id, outcome[0] if outcome else "?")
             self.current = None
             done += 1
-        self.db.dispose()
         return done
 
 

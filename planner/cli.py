@@ -13,12 +13,14 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape  # a scenario name is data, not markup
 from rich.table import Table
 
 from .errors import ScenarioError
 from .scenario import Scenario, load_scenario, parse_scenario
 
 console = Console()
+SHOWN_PROBLEMS = 200  # printed; a file with a million bad rows must not print a million lines
 LEVEL_LABELS = {
     "planned_priority": "1 geplande prioriteit (max)",
     "waiting_hours": "2 wachturen x prioriteit (min)",
@@ -68,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
                 "generate": cmd_generate, "template": cmd_template}[args.command](args)
     except ScenarioError as exc:
         console.print(f"[bold red]Invoer afgekeurd / input rejected[/]: {len(exc.problems)} problem(s)")
-        for p in exc.problems:
-            console.print(f"  - {p}", markup=False, highlight=False)
+        for p in exc.problems[:SHOWN_PROBLEMS]:  # each value is cut short (Problem.__str__)
+            console.print(f"  - {p}", markup=False, highlight=False, soft_wrap=True)
+        if len(exc.problems) > SHOWN_PROBLEMS:
+            console.print(f"  … and {len(exc.problems) - SHOWN_PROBLEMS} more", markup=False, highlight=False)
         return 2
 
 
@@ -98,7 +102,7 @@ def _plan(sc: Scenario, args) -> int:
 
     options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed, gap=args.gap,
                            quick=args.quick)
-    console.print(f"Scenario [bold]{sc.name}[/]: {len(sc.departures)} vertrekken, {len(sc.escorts)} escorts, "
+    console.print(f"Scenario [bold]{escape(sc.name)}[/]: {len(sc.departures)} vertrekken, {len(sc.escorts)} escorts, "
                   f"{len(sc.medics)} medici, {len(sc.vehicles)} voertuigen, {len(sc.flights)} vluchten")
     view = _ProgressView(options)
     with Live(view.render(), console=console, refresh_per_second=4, transient=False) as live:
@@ -175,6 +179,14 @@ def _summary(sc: Scenario, plan: dict, result) -> None:
                   f"EUR {solver['objective'].get('cost_eur', 0):,.2f}; status {solver['status']}; "
                   f"gap {'-' if solver['gap'] is None else format(solver['gap'], '.2%')}; "
                   f"eerste plan na {result.first_plan_seconds:.2f} s, totaal {result.wall_seconds:.1f} s")
+    proven = solver.get("proven") or []
+    console.print("Bewezen optimaal voor dit scenario: " + (", ".join(LEVEL_LABELS[k] for k in proven) or "geen niveau"),
+                  markup=False)
+    for restriction in solver.get("restrictions") or []:
+        console.print(f"[yellow]Beperkt model[/] (niets daarvan heet optimaal): {restriction}")
+    limits = {k: v for k, v in (solver.get("limits") or {}).items() if v is not None}
+    if limits:
+        console.print("Grenzen uit het scenario: " + ", ".join(f"{k} {v}" for k, v in limits.items()), markup=False)
     unplanned = [d for d in deps if not d["planned"]]
     if unplanned:
         table = Table(title=f"Niet gepland ({len(unplanned)})", title_justify="left")
@@ -202,7 +214,7 @@ def cmd_check(args) -> int:
 
 def cmd_validate(args) -> int:
     sc = load_scenario(args.scenario)
-    console.print(f"[green]Scenario {sc.name} is valid[/]: {len(sc.departures)} departures, {len(sc.flights)} flights.")
+    console.print(f"[green]Scenario {escape(sc.name)} is valid[/]: {len(sc.departures)} departures, {len(sc.flights)} flights.")
     return 0
 
 

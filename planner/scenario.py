@@ -6,14 +6,14 @@ integer minutes since the UTC epoch; the original text is kept where output need
 """
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import timeutil
+from . import limits, timeutil
 from .airports import Airport, shipped
 from .errors import Problem, ScenarioError
 
@@ -42,6 +42,7 @@ class Parameters:
     visa_required_countries: frozenset[str]
     stretcher_seats: int
     max_connections: int
+    max_layover_minutes: int | None = None  # optional, not in the spec: see docs/planning.md
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,12 +240,14 @@ class _Reader:
 
     def integer(self, path: str, minimum: int | None = 0, optional: bool = False, maximum: int | None = None) -> int | None:
         def check(v):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or int(v) != v:
                 raise ValueError
             return int(v)
         value = self.typed(path, check, "a whole number", optional)
         if value is None:
             return None
+        if maximum is None:  # a sane bound on every whole number, so nothing overflows later
+            maximum = limits.integer_limit(path)
         if minimum is not None and value < minimum:
             what = "a duration cannot be negative" if path.endswith(("_minutes", "_hours")) else f"at least {minimum}"
             self.bad(path, value, what)
@@ -256,10 +259,10 @@ class _Reader:
 
     def number(self, path: str, optional: bool = False) -> float | None:
         def check(v):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= limits.MAX_EUR:
                 raise ValueError
             return float(v)
-        return self.typed(path, check, "a non-negative number", optional)
+        return self.typed(path, check, f"a non-negative number of at most {limits.MAX_EUR:,}", optional)
 
     def boolean(self, path: str, optional: bool = False, default: bool | None = None) -> bool | None:
         def check(v):
@@ -381,6 +384,9 @@ def _records(problems: list[Problem], data: dict, key: str, optional: bool = Fal
         if not isinstance(rid, str) or not rid.strip():
             problems.append(Problem(key, f"#{index + 1}", id_field, rid, "a non-empty text id"))
             continue
+        if not limits.ID_PATTERN.fullmatch(rid):  # ids appear in URLs, file names and calendar UIDs
+            problems.append(Problem(key, f"#{index + 1}", id_field, rid, limits.ID_RULE))
+            continue
         if rid in seen:
             problems.append(Problem(key, rid, id_field, rid, f"a unique {id_field}: this one appears more than once"))
             continue
@@ -389,11 +395,55 @@ def _records(problems: list[Problem], data: dict, key: str, optional: bool = Fal
     return out
 
 
+ENTITY_KEYS = ("airports", "airlines", "flights", "locations", "vehicles", "escorts", "medics", "reception",
+               "departures")
+
+
+def _check_texts(problems: list[Problem], data: dict) -> None:
+    """Every string (values and keys) and every number of the document, extra fields included:
+    text must be storable in PostgreSQL JSONB, publishable on one calendar line, and fit its column."""
+    for key, value in data.items():
+        if key in ENTITY_KEYS and isinstance(value, list):
+            id_field = "iata" if key == "airports" else "code" if key == "airlines" else "id"
+            for index, record in enumerate(value):
+                rid = record.get(id_field) if isinstance(record, dict) else None
+                if not (isinstance(rid, str) and limits.ID_PATTERN.fullmatch(rid)):
+                    rid = f"#{index + 1}"
+                _check_node(problems, key, rid, "", record)
+        else:
+            _check_node(problems, "scenario", None, "", {key: value},
+                        limits.MAX_NAME_CHARS if key == "name" else limits.MAX_TEXT_CHARS)
+
+
+def _check_node(problems: list[Problem], entity: str, rid: str | None, path: str, node: Any,
+                limit: int = limits.MAX_TEXT_CHARS) -> None:
+    if isinstance(node, str):
+        why = limits.text_problem(node, limit)
+        if why:
+            problems.append(Problem(entity, rid, path or "(value)", node, why))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                continue
+            why = limits.text_problem(key)
+            if why:
+                problems.append(Problem(entity, rid, f"{path}(key)" if not path else f"{path}.(key)", key,
+                                        "a field name: " + why))
+                continue
+            _check_node(problems, entity, rid, f"{path}.{key}" if path else key, value, limit)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _check_node(problems, entity, rid, f"{path}[{index}]", value, limit)
+    elif isinstance(node, float) and not math.isfinite(node):
+        problems.append(Problem(entity, rid, path or "(value)", node, "a finite number (not NaN or Infinity)"))
+
+
 def parse_scenario(data: Any) -> Scenario:
     """Validate a scenario document and build the typed scenario, or raise ScenarioError."""
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise ScenarioError([Problem("scenario", None, "", type(data).__name__, "a JSON object")])
+    _check_texts(problems, data)
     top = _Reader(problems, "scenario", None, data)
     fmt = data.get("format")
     if fmt != SCENARIO_FORMAT:
@@ -489,7 +539,9 @@ def _parameters(problems: list[Problem], data: dict) -> Parameters | None:
     )
     if any(v is None for v in values.values()) or len(escorts_by_risk) != len(RISKS):
         return None
-    return Parameters(escorts_by_risk=escorts_by_risk, visa_required_countries=frozenset(visa_required), **values)
+    layover = r.integer("max_layover_minutes", optional=True)
+    return Parameters(escorts_by_risk=escorts_by_risk, visa_required_countries=frozenset(visa_required),
+                      max_layover_minutes=layover, **values)
 
 
 def _airports(problems: list[Problem], data: dict) -> dict[str, Airport]:
@@ -707,8 +759,8 @@ def _departures(problems: list[Problem], data: dict, locations: dict, reception:
         fit = r.day("fit_to_fly_until", optional=kind != "medical")
         medical = _medical(r)
         group = r.get("family_group", optional=True)
-        if group is not None and not isinstance(group, str):
-            r.bad("family_group", group, "text naming the family group")
+        if group is not None and not (isinstance(group, str) and limits.ID_PATTERN.fullmatch(group)):
+            r.bad("family_group", group, "a family group id: " + limits.ID_RULE.removeprefix("an id "))
             group = None
         blocked = r.windows("blocked", optional=True)
         required = (kind, ref, sex, priority, risk, location, window, ready_from, deadline, country, rec_id,
@@ -723,25 +775,14 @@ def _departures(problems: list[Problem], data: dict, locations: dict, reception:
 
 
 def load_json(path: str | Path) -> dict:
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ScenarioError([Problem("scenario", None, f"line {exc.lineno} column {exc.colno}", path.name,
-                                     f"valid JSON ({exc.msg})")]) from exc
+    """A scenario document from a JSON file, by the one reader the service uses too."""
+    from .loading.reader import read_path
+
+    return read_path(path)
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """A scenario from a JSON file, an Excel workbook (.xlsx) or a folder of CSV files."""
-    path = Path(path)
-    if not path.exists():
-        raise ScenarioError([Problem("scenario", None, "path", str(path), "an existing file or folder")])
-    if path.is_dir():
-        from .loading.tabular import read_csv_folder
+    from .loading.reader import read_path
 
-        return parse_scenario(read_csv_folder(path))
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from .loading.tabular import read_workbook
-
-        return parse_scenario(read_workbook(path))
-    return parse_scenario(load_json(path))
+    return parse_scenario(read_path(path))

@@ -33,8 +33,8 @@ from sqlalchemy import func, select, update
 from starlette.routing import Mount, Route
 
 from api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from api.models import (AuditEntry, Base, CalendarEvent, FeedToken, PlanVersion, Record, ScenarioRow, SolveJob,
-                        User)
+from api.models import (AuditEntry, Base, CalendarEvent, FeedToken, PendingChange, PlanVersion, Record, ScenarioRow,
+                        SolveJob, User)
 from publish_support import make_draft
 from service import PASSWORD, demo_scenario_bytes, make_service, upload_demo
 
@@ -71,7 +71,7 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     # Public: documentation of the API, static files, logging in, calendar feeds by token.
     ("GET", "/api/openapi.json"): PUBLIC,
     ("GET", "/api/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/static/swagger-ui/{path}"): PUBLIC,
     ("GET", "/static/{path}"): PUBLIC,
     ("POST", "/api/session"): PUBLIC,
     ("GET", "/login"): PUBLIC,
@@ -79,6 +79,7 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     ("GET", "/feeds/{token}.ics"): PUBLIC,
     # Every logged-in person: who am I, log out, the landing page (which sends non-case roles home).
     ("GET", "/api/session"): LOGGED_IN,
+    ("PUT", "/api/session/password"): LOGGED_IN,  # one's own password (the current one is asked)
     ("DELETE", "/api/session"): LOGGED_IN,
     ("POST", "/logout"): LOGGED_IN,
     ("GET", "/"): LOGGED_IN,
@@ -93,6 +94,11 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     ("GET", "/api/users"): ONLY({ADMIN}),
     ("POST", "/api/users"): ONLY({ADMIN}),
     ("PUT", "/api/users/{user_id}"): ONLY({ADMIN}),
+    ("POST", "/api/users/{user_id}/unlock"): ONLY({ADMIN}),
+    # Account changes that open case data wait for a second planner-admin (never the requester).
+    ("GET", "/api/pending-changes"): ONLY({ADMIN}),
+    ("POST", "/api/pending-changes/{change_id}/confirm"): ONLY({ADMIN}),
+    ("POST", "/api/pending-changes/{change_id}/reject"): ONLY({ADMIN}),
     ("GET", "/api/contacts"): ONLY({ADMIN}),
     ("PUT", "/api/contacts/{owner}"): ONLY({ADMIN}),
     ("GET", "/api/audit"): ONLY({ADMIN, INSPECTOR}),
@@ -132,6 +138,8 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     ("GET", "/ik/agenda.ics"): FIELD,
     ("GET", "/beheer"): ONLY({ADMIN}),
     ("POST", "/beheer/users"): ONLY({ADMIN}),
+    ("POST", "/beheer/users/{user_id}/unlock"): ONLY({ADMIN}),
+    ("POST", "/beheer/pending/{change_id}/{decision}"): ONLY({ADMIN}),
     ("POST", "/beheer/contacts"): ONLY({ADMIN}),
     ("GET", "/audit"): ONLY({ADMIN, INSPECTOR}),
 }
@@ -140,6 +148,7 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 KINDS = ("departures", "airlines", "flights", "locations", "vehicles", "escorts", "medics", "reception", "airports")
 LOGIN_ROUTES = {("POST", "/api/session"), ("POST", "/login")}  # public: their own CSRF defence
 SESSION_ENDING = {("DELETE", "/api/session"), ("POST", "/logout")}
+OWN_PASSWORD = ("PUT", "/api/session/password")  # ends the account's other sessions: a throwaway account per role
 
 
 def app_routes(app) -> set[tuple[str, str]]:
@@ -206,6 +215,16 @@ class World:
                                                    Record.key == self.keys[kind]))
             return record.data, record.version
 
+    def fresh_pending(self) -> int:
+        """An account creation asked for by a second admin, for the admin of the walk to decide."""
+        with self.svc.db.transaction() as s:
+            row = PendingChange(action="create", username=f"matrix-pending-{self.counter()}", requested_by="admin2",
+                                payload={"role": "inspector", "unit": None, "owner": None, "email": None,
+                                         "active": True, "password_hash": _CHEAP.hash(PASSWORD), "version": None})
+            s.add(row)
+            s.flush()
+            return row.id
+
     def user_version(self) -> int:
         with self.svc.db.sessions() as s:
             return s.get(User, self.target_user_id).version
@@ -218,6 +237,9 @@ def world(tmp_path_factory) -> World:
     # takes most of a second per login on a small machine). Verification reads the cost from the hash.
     with svc.db.transaction() as s:
         s.execute(update(User).values(password_hash=_CHEAP.hash(PASSWORD)))
+        s.add(User(username="admin2", password_hash=_CHEAP.hash(PASSWORD), role=ADMIN))
+        s.add_all(User(username=f"pw-{role}", password_hash=_CHEAP.hash(PASSWORD), role=role,
+                       unit="BV-Noord" if role == REGIE else None) for role in ROLES)
     clients = {role: svc.client(USERNAME[role]) for role in ROLES}
     clients[ANON] = svc.client()
     regie, admin = clients[REGIE], clients[ADMIN]
@@ -228,7 +250,7 @@ def world(tmp_path_factory) -> World:
     job = regie.post(f"/api/scenarios/{sid}/jobs", json={"quick": True, "time_limit": 5})
     assert job.status_code == 202, job.text
     target = admin.post("/api/users", json={"username": "matrix-target", "password": PASSWORD,
-                                            "role": "inspector"})
+                                            "role": "driver"})  # a field role: created at once
     assert target.status_code == 201, target.text
     # A feed link nobody in the walk rotates (the walk rotates the escort's and the medic's own).
     link = admin.post("/api/people/medic:MED-001/feed-token")
@@ -296,8 +318,13 @@ def calls_for(w: World, key: tuple[str, str], principal: str) -> list[Call]:
               "owner": "escort:MATRIX-FEED"}
     kwargs: dict = {}
     client = None
+    if template == "/static/swagger-ui/{path}":
+        params["path"] = "swagger-ui.css"
     if key in {("POST", "/api/plans/{plan_id}/publish"), ("POST", "/plans/{plan_id}/publish")}:
         params["plan_id"] = w.fresh_draft()
+    if "{change_id}" in template:
+        params["change_id"] = w.fresh_pending()
+        params["decision"] = "bevestigen"
     if key == ("PUT", "/api/contacts/{owner}"):
         params["owner"] = f"escort:MATRIX-{n}"
         kwargs["json"] = {"email": f"matrix{n}@dienst.example"}
@@ -340,6 +367,9 @@ def calls_for(w: World, key: tuple[str, str], principal: str) -> list[Call]:
         client.cookies.set(LOGIN_CSRF_COOKIE, token)
         kwargs["data"] = {"username": USERNAME.get(principal, "inspector"), "password": PASSWORD,
                           "csrf_token": token}
+    elif key == OWN_PASSWORD:
+        client = w.login(f"pw-{principal}") if principal != ANON else None
+        kwargs["json"] = {"current_password": PASSWORD, "new_password": PASSWORD}
     elif key in SESSION_ENDING and principal != ANON:
         client = w.login(USERNAME[principal])  # a session of its own: the principal's stays usable
     return [Call(method, url, None, kwargs, client)]
@@ -448,8 +478,8 @@ def test_inspector_writes_nothing_even_with_a_valid_csrf_token(world):
     with world.svc.db.sessions() as s:
         audit_before = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.actor == "inspector"))
     for key in UNSAFE_ROUTES:
-        if key in SESSION_ENDING:
-            continue  # logging oneself out is not a write to the planning
+        if key in SESSION_ENDING or key == OWN_PASSWORD:
+            continue  # logging oneself out or changing one's own password is not a write to the planning
         for call in calls_for(world, key, INSPECTOR):
             before = fingerprint(world.svc)
             response = send(world, INSPECTOR, call)

@@ -462,7 +462,7 @@ def test_admin_creates_a_user_and_a_contact_through_the_forms(service):
     assert again.status_code == 409 and "bestaat al" in again.text
     short = client.post("/beheer/users", data={"csrf_token": token, "username": "x", "password": "kort",
                                                "role": "escort"})
-    assert short.status_code == 422 and "wachtwoord: minstens 10 tekens" in short.text
+    assert short.status_code == 422 and "wachtwoord: minstens 12 tekens" in short.text
     assert client.post("/beheer/contacts", data={"csrf_token": token, "owner": "escort:KMAR-017",
                                                  "email": "kmar017@example.test"},
                        follow_redirects=False).status_code == 303

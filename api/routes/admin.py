@@ -3,16 +3,19 @@ from __future__ import annotations
 
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from sqlalchemy import select, update
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import accounts, audit
+from .. import accounts, audit, passwords, throttle
 from ..auth import Principal, db_session, hash_password, require
-from ..deps import MAX_ID, NOT_FOUND, PROTECTED, UNREADABLE, etag_of, expected_version, row_by_id
-from ..models import AuditEntry, Contact, User
+from ..deps import MAX_ID, NOT_FOUND, PROTECTED, UNREADABLE, IfMatch, PersonOwner, etag_of, expected_version, row_by_id
+from ..models import AuditEntry, Contact, PendingChange, User
 from ..scenarios import StaleWrite
-from ..schemas import AuditOut, ContactIn, ContactOut, ErrorOut, RequestInvalid, UserIn, UserOut, UserUpdate
+from ..schemas import (AuditOut, ContactIn, ContactOut, ErrorOut, PendingOut, RequestInvalid, UserIn, UserOut,
+                       UserUpdate)
 
 router = APIRouter(prefix="/api", tags=["admin"], responses=PROTECTED)
 
@@ -27,41 +30,106 @@ def list_users(principal: Principal = Depends(require("users.manage")), session:
     return [user_out(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
+SECOND_ADMIN = {202: {"model": PendingOut, "description": "Waits for a second planner-admin (see /api/pending-changes)"}}
+
+
+def pending_out(row: PendingChange) -> PendingOut:
+    return PendingOut(id=row.id, action=row.action, user_id=row.user_id, username=row.username,
+                      changes=accounts.shown_changes(row.payload), requested_by=row.requested_by,
+                      requested_at=row.requested_at, status=row.status, decided_by=row.decided_by,
+                      decided_at=row.decided_at)
+
+
+def _outcome(result, response: Response, status: int):
+    if isinstance(result, PendingChange):  # not a UserOut: answered as is, past the response model
+        return JSONResponse(jsonable_encoder(pending_out(result)), status_code=202)
+    response.status_code = status
+    return user_out(result)
+
+
 @router.post("/users", response_model=UserOut, status_code=201,
-             responses={**UNREADABLE, 409: {"description": "Username taken"}})
-def create_user(body: UserIn, principal: Principal = Depends(require("users.manage")),
+             responses={**UNREADABLE, **SECOND_ADMIN, 409: {"description": "Username taken"}})
+def create_user(body: UserIn, response: Response, principal: Principal = Depends(require("users.manage")),
                 session: Session = Depends(db_session)):
     try:
         with session.begin():
-            user = accounts.create_user(session, body, principal.username)
+            result = accounts.create_user(session, body, principal.username)
+            answer = _outcome(result, response, 201)
     except IntegrityError:
         raise HTTPException(409, f"Gebruikersnaam {body.username!r} bestaat al")
-    return user_out(user)
+    return answer
 
 
 @router.put("/users/{user_id}", response_model=UserOut,
-            responses={**NOT_FOUND, **UNREADABLE, 412: {"description": "Stale write"},
+            responses={**NOT_FOUND, **UNREADABLE, **SECOND_ADMIN, 412: {"description": "Stale write"},
                        428: {"description": "If-Match missing"}})
-def update_user(user_id: int, body: UserUpdate, request: Request, response: Response,
+def update_user(user_id: int, body: UserUpdate, request: Request, response: Response, if_match: IfMatch = None,
                 principal: Principal = Depends(require("users.manage")), session: Session = Depends(db_session)):
     version = expected_version(request)
     with session.begin():
         user = row_by_id(session, User, user_id)
         if user is None:
             raise HTTPException(404, f"Gebruiker {user_id} bestaat niet")
-        values = dict(role=body.role, unit=body.unit, owner=body.owner, email=body.email, active=body.active,
-                      version=version + 1)
-        if body.password:
-            values["password_hash"] = hash_password(body.password)
-        done = session.execute(update(User).where(User.id == user_id, User.version == version).values(**values))
-        if done.rowcount != 1:
+        if user.version != version:
             raise StaleWrite(user.version)
-        audit.record(session, principal.username, "user.update", "user", user_id,
-                     fields=sorted(k for k in values if k not in ("version", "password_hash")),
-                     password_changed=bool(body.password))
-    session.refresh(user)
+        values = dict(role=body.role, unit=body.unit, owner=body.owner, email=body.email, active=body.active)
+        if body.password:
+            found = passwords.problems(body.password, user.username)
+            if found:
+                raise HTTPException(422, "Wachtwoord geweigerd: " + "; ".join(found))
+            values["password_hash"] = hash_password(body.password)
+        try:
+            result = accounts.update_user(session, user, values, principal.id, principal.username)
+        except accounts.OwnAccount as exc:
+            raise HTTPException(403, exc.message)
+        answer = _outcome(result, response, 200)
     response.headers["ETag"] = etag_of(user.version)
-    return user_out(user)
+    return answer
+
+
+@router.post("/users/{user_id}/unlock", status_code=204, responses=NOT_FOUND)
+def unlock_user(user_id: int, principal: Principal = Depends(require("users.manage")),
+                session: Session = Depends(db_session)):
+    """Lift the login lock of an account (after too many failed attempts) before it runs out."""
+    with session.begin():
+        user = row_by_id(session, User, user_id)
+        if user is None:
+            raise HTTPException(404, f"Gebruiker {user_id} bestaat niet")
+        throttle.unlock(session, user, principal.username)
+    return Response(status_code=204)
+
+
+@router.get("/pending-changes", response_model=list[PendingOut])
+def list_pending(principal: Principal = Depends(require("users.manage")), session: Session = Depends(db_session)):
+    """Account changes waiting for a second planner-admin."""
+    return [pending_out(row) for row in accounts.pending(session)]
+
+
+def _decide(session: Session, change_id: int, principal: Principal, confirm: bool) -> PendingOut:
+    try:
+        with session.begin():
+            row = accounts.decide(session, change_id, principal.username, confirm)
+            return pending_out(row)
+    except accounts.ChangeRefused as exc:
+        raise HTTPException(exc.status, exc.message)
+    except IntegrityError:
+        raise HTTPException(409, "Gebruikersnaam bestaat al")
+
+
+DECIDE = {**NOT_FOUND, 409: {"description": "Already decided, or the account changed since"}}
+
+
+@router.post("/pending-changes/{change_id}/confirm", response_model=PendingOut, responses=DECIDE)
+def confirm_change(change_id: int, principal: Principal = Depends(require("users.manage")),
+                   session: Session = Depends(db_session)):
+    """Apply the change; only a planner-admin other than the requester and the account's holder."""
+    return _decide(session, change_id, principal, True)
+
+
+@router.post("/pending-changes/{change_id}/reject", response_model=PendingOut, responses=DECIDE)
+def reject_change(change_id: int, principal: Principal = Depends(require("users.manage")),
+                  session: Session = Depends(db_session)):
+    return _decide(session, change_id, principal, False)
 
 
 @router.get("/contacts", response_model=list[ContactOut])
@@ -75,7 +143,7 @@ def list_contacts(principal: Principal = Depends(require("contacts.manage")), se
                        422: {"model": RequestInvalid | ErrorOut,
                              "description": "Not a person's owner key, or body invalid"},
                        428: {"description": "If-Match missing (replacing an address)"}})
-def put_contact(owner: str, body: ContactIn, request: Request, response: Response,
+def put_contact(owner: PersonOwner, body: ContactIn, request: Request, response: Response, if_match: IfMatch = None,
                 principal: Principal = Depends(require("contacts.manage")), session: Session = Depends(db_session)):
     """Create (no If-Match needed) or replace (If-Match required) a person's invite address."""
     if not owner.partition(":")[0] in ("escort", "medic", "vehicle") or not owner.partition(":")[2].strip():

@@ -5,7 +5,9 @@ import threading
 from collections import OrderedDict
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -22,7 +24,8 @@ from ..schemas import ErrorOut, RequestInvalid
 router = APIRouter(tags=["calendars"])
 FEED_CACHE = "private, max-age=0, must-revalidate"
 OWN = {**PROTECTED, 404: {"description": "No person or vehicle is linked to this account"}}
-ANYONES = {**PROTECTED, 422: {"model": RequestInvalid | ErrorOut, "description": "Not an owner key"}}
+ANYONES = {**PROTECTED, 409: {"description": "The person already has a live link: revoke it first"},
+           422: {"model": RequestInvalid | ErrorOut, "description": "Not an owner key"}}
 
 
 class FeedLink(BaseModel):
@@ -45,6 +48,13 @@ def own_calendar(principal: Principal) -> str:
         return owner_key("regievoerder", principal.unit or "")
     if not principal.owner:
         raise HTTPException(404, "Aan uw account is geen persoon of voertuig gekoppeld")
+    return principal.owner
+
+
+def own_feed_owner(principal: Principal) -> str | None:
+    """The calendar a person's own feed link belongs to, or None (admins, inspectors, no link)."""
+    if principal.role == REGIE:
+        return owner_key("regievoerder", principal.unit or "")
     return principal.owner
 
 
@@ -178,19 +188,26 @@ def my_calendar(principal: Principal = Depends(require("feed.own")), session: Se
 
 
 _OWNER = r"^(escort|medic|vehicle|regie):[^\s/]+$"
+# In the OpenAPI document too, so clients (and the fuzzer) know what the server takes.
+AnyOwner = Annotated[str, Path(pattern=_OWNER, description="escort:<id>, medic:<id> or vehicle:<id>")]
 
 
 @router.post("/api/people/{owner}/feed-token", response_model=FeedLink, status_code=201, responses=ANYONES)
-def rotate_feed(owner: str, request: Request, principal: Principal = Depends(require("feeds.manage")),
+def rotate_feed(owner: AnyOwner, request: Request, principal: Principal = Depends(require("feeds.manage")),
                 session: Session = Depends(db_session)):
     _check_owner(owner)
     with session.begin():
+        # Never silently: a person's live link is only replaced after an explicit, audited DELETE,
+        # which the person sees among the changes to their account.
+        if feedtokens.current(session, owner) is not None:
+            raise HTTPException(409, "Deze persoon heeft al een agenda-link. Trek die eerst in (DELETE); "
+                                     "de persoon ziet dat bij de wijzigingen aan het eigen account.")
         feedtokens.rotate(session, owner, principal.username)
     return link(request, session, owner)
 
 
 @router.delete("/api/people/{owner}/feed-token", status_code=204, responses=ANYONES)
-def revoke_feed(owner: str, principal: Principal = Depends(require("feeds.manage")),
+def revoke_feed(owner: AnyOwner, principal: Principal = Depends(require("feeds.manage")),
                 session: Session = Depends(db_session)):
     _check_owner(owner)
     with session.begin():
@@ -200,5 +217,10 @@ def revoke_feed(owner: str, principal: Principal = Depends(require("feeds.manage
 
 def _check_owner(owner: str) -> None:
     import re
+    if owner.startswith("regie:"):
+        # A unit's task feed lists every case and its medical tasks: only its regievoerders
+        # (through /api/me/feed-token) hand it out, never the account administration.
+        raise HTTPException(403, "De takenagenda van een eenheid bevat zaakgegevens: alleen de regievoerder "
+                                 "van die eenheid maakt of trekt die link in (via de eigen agenda-pagina)")
     if not re.match(_OWNER, owner):
-        raise HTTPException(422, f"owner {owner!r}: verwacht escort:<id>, medic:<id>, vehicle:<id> of regie:<eenheid>")
+        raise HTTPException(422, f"owner {owner!r}: verwacht escort:<id>, medic:<id> of vehicle:<id>")

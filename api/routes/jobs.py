@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import jobs
 from ..auth import Principal, db_session, require
-from ..deps import NOT_FOUND, PROTECTED, UNREADABLE, row_by_id, scenario_for
+from ..deps import NOT_FOUND, PROTECTED, UNREADABLE, hidden, row_by_id, scenario_for
 from ..models import SolveJob
 
 router = APIRouter(prefix="/api", tags=["jobs"], responses=PROTECTED)
@@ -37,21 +37,35 @@ class JobOut(BaseModel):
     progress: dict[str, Any]
     message: str | None
     plan_id: int | None
+    workers_seen_at: datetime | None = Field(None, description="when any worker process was last alive")
+    no_worker: bool = Field(False, description="queued, and no worker has been alive for WORKER_SILENT_SECONDS")
+    worker_notice: str | None = Field(None, description="what the job page says when no_worker is true")
 
 
-def job_out(job: SolveJob) -> JobOut:
+def no_worker_notice(seen_at: datetime | None) -> str:
+    from ..web.render import stamp
+
+    last = f"de laatste werd gezien op {stamp(seen_at)}" if seen_at else "er is er nog geen gezien"
+    return (f"Er draait geen rekenproces: {last}. Deze berekening begint pas als er weer een draait; "
+            "vraag de beheerder de dienst te herstarten.")
+
+
+def job_out(job: SolveJob, seen_at: datetime | None = None, silent_seconds: float | None = None) -> JobOut:
+    """The job; with ``silent_seconds`` also whether a queued job waits for a worker that is not there."""
+    stuck = silent_seconds is not None and jobs.waits_for_no_worker(job, seen_at, silent_seconds)
     return JobOut(id=job.id, scenario_id=job.scenario_id, status=job.status, options=job.options,
                   requested_by=job.requested_by, created_at=job.created_at, started_at=job.started_at,
                   finished_at=job.finished_at, heartbeat_at=job.heartbeat_at, stop_requested=job.stop_requested,
-                  progress=job.progress or {}, message=job.message, plan_id=job.plan_id)
+                  progress=job.progress or {}, message=job.message, plan_id=job.plan_id,
+                  workers_seen_at=seen_at, no_worker=stuck, worker_notice=no_worker_notice(seen_at) if stuck else None)
 
 
 def job_for(session: Session, principal: Principal, job_id: int) -> SolveJob:
     """The job if this principal's unit may see it; 404 otherwise (for the API and the pages)."""
     job = row_by_id(session, SolveJob, job_id)
     if job is None:
-        raise HTTPException(404, f"Berekening {job_id} bestaat niet")
-    scenario_for(session, principal, job.scenario_id)  # unit scope
+        raise hidden("Deze berekening")
+    scenario_for(session, principal, job.scenario_id, "Deze berekening")  # unit scope, the same 404
     return job
 
 
@@ -84,7 +98,7 @@ def get_job(job_id: int, request: Request, principal: Principal = Depends(requir
         jobs.reap_stale(session, request.app.state.settings.job_stale_seconds)
     job = job_for(session, principal, job_id)
     session.refresh(job)
-    return job_out(job)
+    return job_out(job, jobs.workers_seen_at(session), request.app.state.settings.worker_silent_seconds)
 
 
 def stop_and_wait(request: Request, session: Session, principal: Principal, job_id: int) -> SolveJob:

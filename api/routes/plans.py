@@ -15,7 +15,7 @@ from planner.scenario import parse_scenario
 from .. import publishing
 from .. import scenarios as store
 from ..auth import Principal, db_session, require
-from ..deps import NOT_FOUND, PROTECTED, row_by_id, scenario_for
+from ..deps import NOT_FOUND, PROTECTED, hidden, row_by_id, scenario_for
 from ..models import PlanVersion
 
 router = APIRouter(prefix="/api", tags=["plans"], responses=PROTECTED)
@@ -62,11 +62,14 @@ def summary_of(p: PlanVersion) -> dict:
                 summary=p.summary or {})
 
 
+PLAN = "Dit plan"
+
+
 def plan_for(session: Session, principal: Principal, plan_id: int) -> PlanVersion:
     plan = row_by_id(session, PlanVersion, plan_id)
     if plan is None:
-        raise HTTPException(404, f"Plan {plan_id} bestaat niet")
-    scenario_for(session, principal, plan.scenario_id)
+        raise hidden(PLAN)
+    scenario_for(session, principal, plan.scenario_id, PLAN)  # the same 404 for another unit's plan
     return plan
 
 

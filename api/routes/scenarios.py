@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 from .. import scenarios as store
 from ..auth import Principal, db_session, require
 from ..authz import ADMIN, INSPECTOR, REGIE, read_permission, write_permission, allowed
-from ..deps import NOT_FOUND, PROTECTED, UNREADABLE, etag_of, expected_version, scenario_for
+from ..deps import NOT_FOUND, PROTECTED, UNREADABLE, IfMatch, etag_of, expected_version, scenario_for
 from ..models import Record, ScenarioRow
 from ..schemas import Kind, RecordOut, RequestInvalid, ScenarioOut, ValidationFailure
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 router = APIRouter(prefix="/api/scenarios", tags=["scenarios"], responses=PROTECTED)
 INVALID = {422: {"model": ValidationFailure | RequestInvalid,
                  "description": "The scenario breaks a validation rule, or the request does not fit its parameters"}}
@@ -41,11 +42,14 @@ def list_scenarios(principal: Principal = Depends(require("scenario.read")), ses
 
 
 @router.post("", response_model=ScenarioOut, status_code=201,
-             responses={**INVALID, **UNREADABLE, 413: {"description": "Larger than MAX_REQUEST_BYTES"}})
-async def import_scenario(file: UploadFile = File(...), principal: Principal = Depends(require("scenario.import")),
+             responses={**INVALID, **UNREADABLE, 413: {"description": "Larger than MAX_REQUEST_BYTES"}},
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"encoding": {"file": {
+                 "contentType": f"application/json, {XLSX}"}}}}}})
+async def import_scenario(file: UploadFile = File(..., description="the scenario: a JSON document or an Excel "
+                                                                   "workbook (.xlsx) of the planner's template"),
+                          principal: Principal = Depends(require("scenario.import")),
                           session: Session = Depends(db_session)):
-    content = await file.read()
-    doc = store.read_upload(file.filename or "", content)
+    doc = await store.read_upload(file)  # parsed off the event loop, in a child process
     with session.begin():
         row = store.import_scenario(session, doc, principal.unit or "", principal.username, file.filename or "")
     return scenario_out(session, row)
@@ -87,9 +91,12 @@ def get_record(scenario_id: int, kind: Kind, key: str, response: Response,
 @router.put("/{scenario_id}/{kind}/{key}", response_model=RecordOut,
             responses={**INVALID, **NOT_FOUND, **UNREADABLE,
                        412: {"description": "Stale write: someone changed it first"},
-                       428: {"description": "If-Match missing"}})
-def put_record(scenario_id: int, kind: Kind, key: str, request: Request, response: Response,
-               data: dict[str, Any] = Body(...), principal: Principal = Depends(require("scenario.read")),
+                       428: {"description": "If-Match missing"}},
+            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "description": "the whole record, its id unchanged"}}}}})
+def put_record(scenario_id: int, kind: Kind, key: str, request: Request, response: Response, if_match: IfMatch = None,
+               principal: Principal = Depends(require("scenario.read")),
+               data: dict[str, Any] = Depends(store.json_body),  # after the login check: strict JSON, like uploads
                session: Session = Depends(db_session)):
     _may(principal, write_permission(kind))
     version = expected_version(request)

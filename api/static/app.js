@@ -14,6 +14,7 @@
   var root = document.querySelector("[data-job]");
   if (!root) return;
   var stages = JSON.parse(root.dataset.stages), statuses = JSON.parse(root.dataset.statuses);
+  var levels = JSON.parse(root.dataset.levels);
   var FINAL = ["done", "stopped", "failed", "cancelled"];
   function num(v) { return v == null ? "\u2014" : String(Math.round(v)).replace(/\B(?=(\d{3})+(?!\d))/g, " "); }
   function dec(v, digits) { return v.toFixed(digits).replace(".", ","); }
@@ -26,7 +27,16 @@
     set("bound", num((p.bound || {}).planned_priority));
     set("gap", p.gap == null ? "\u2014" : dec(100 * p.gap, 2) + " %");
     set("elapsed", dec(p.elapsed || 0, 1) + " s");
+    if (p.proven) set("proven", p.proven.map(function (k) { return levels[k] || k; }).join(", ") || "geen niveau");
+    var restricted = root.querySelector('[data-field="restricted"]');
+    if (restricted && p.restrictions && p.restrictions.length) {
+      restricted.textContent = "Beperkt model (programmaschaal): " + p.restrictions.join("; ") +
+        ". Niets hiervan heet bewezen optimaal; de bovengrens geldt voor het hele scenario.";
+      restricted.hidden = false;
+    }
     set("message", job.message || "");
+    var notice = root.querySelector('[data-field="worker-notice"]');
+    if (notice) { notice.textContent = job.worker_notice || ""; notice.hidden = !job.worker_notice; }
     root.dataset.status = job.status;
     if (FINAL.indexOf(job.status) < 0) return false;
     var link = root.querySelector("[data-plan-link]");

@@ -11,6 +11,7 @@ import hmac
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -26,19 +27,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planner import timeutil
 from planner.checker import check_plan
-from planner.errors import ScenarioError
+from planner.errors import ScenarioError, shown
 from planner.outputs import derive, generated_at, render_itinerary, render_letter
 from planner.outputs.pdf import html_to_pdf
 
-from .. import accounts, audit
+from .. import accounts, audit, throttle
 from .. import scenarios as store
-from ..auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, NotLoggedIn, Principal, authenticate, db_session,
+from ..auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, NotLoggedIn, Principal, attempt_login, db_session,
                     end_session, principal_from_cookie, require, start_session)
 from ..authz import REGIE, ROLES, allowed
-from ..deps import MAX_ID, row_by_id, scenario_for
-from ..models import AuditEntry, CalendarEvent, Contact, Feed, PlanVersion, ScenarioRow, SolveJob, User, utcnow
-from ..routes.jobs import job_for, stop_and_wait
-from ..routes.session import set_session_cookie
+from ..deps import MAX_ID, hidden, row_by_id, scenario_for
+from ..models import (AuditEntry, CalendarEvent, Contact, Feed, PendingChange, PlanVersion, ScenarioRow, SolveJob,
+                      User, utcnow)
+from ..routes.jobs import job_for, job_out, stop_and_wait
+from ..routes.session import own_changes, set_session_cookie
+from ..routes.plans import PLAN
 from ..scenarios import StaleWrite
 from ..schemas import ContactIn, UserIn
 from . import data
@@ -53,7 +56,24 @@ JOB_STAGES = {"greedy": "eerste plan (snelle opbouw)", "targeted search": "geric
               "levels 1+2": "zoveel mogelijk prioriteit, zo vroeg mogelijk", "level 3 cost": "kosten",
               "level 4 care": "reistijd medische vertrekken", "level 5 fairness": "eerlijke verdeling",
               "klaar": "klaar"}
+LEVEL_NAMES = {"planned_priority": "1 prioriteit", "waiting_hours": "2 wachttijd", "cost_eur": "3 kosten",
+               "care_hours": "4 reistijd medisch", "max_escort_missions": "5 verdeling escorts"}
 QUICK_SECONDS = 10.0
+
+
+def proven_text(progress: dict) -> str:
+    """Which objective levels the finished solve proved optimal for the scenario as given."""
+    if "proven" not in progress:
+        return "—"
+    return ", ".join(LEVEL_NAMES.get(k, k) for k in progress["proven"]) or "geen niveau"
+
+
+def restricted_text(progress: dict) -> str:
+    restrictions = progress.get("restrictions") or []
+    if not restrictions:
+        return ""
+    return ("Beperkt model (programmaschaal): " + "; ".join(restrictions) + ". Niets hiervan heet bewezen "
+            "optimaal; de bovengrens geldt voor het hele scenario.")
 
 
 def register(app: FastAPI) -> None:
@@ -133,13 +153,16 @@ def render_problems(request: Request, exc: ScenarioError) -> HTMLResponse:
     """A rejected import: every problem named (entity, id, field, value, rule); nothing stored."""
     principal = getattr(request.state, "principal", None)
     problems = [{"entity": p.entity, "id": p.id, "field": p.field, "value": _shown_value(p.value),
-                 "expected": p.expected, "message": str(p)} for p in exc.problems]
-    return page(request, "problems.html", principal, status_code=422, problems=problems)
+                 "expected": p.expected, "message": str(p)} for p in exc.problems[:1000]]  # a bounded page
+    return page(request, "problems.html", principal, status_code=422, problems=problems, total=len(exc.problems))
 
 
 def _shown_value(value) -> str:
-    text = "—" if value is None else value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 200 else text[:200] + "…"
+    if value is None:
+        return "—"
+    if isinstance(value, str) and value.isprintable() and len(value) <= 200:
+        return value
+    return shown(value)  # bounded, control characters escaped, safe to encode as UTF-8
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -184,7 +207,13 @@ def login(request: Request, username: str = Form("", max_length=80), password: s
         return _login_form(request, _safe_next(next), "Het inlogformulier is verlopen of niet via deze site "
                                                       "verstuurd. Probeer het opnieuw.", 403, username)
     with session.begin():
-        user = authenticate(session, username, password) if username and password else None
+        try:
+            user = attempt_login(session, username, password, throttle.address_of(request))
+        except throttle.Throttled as exc:
+            session.commit()
+            response = _login_form(request, _safe_next(next), exc.message, 429, username)
+            response.headers["Retry-After"] = str(exc.seconds)
+            return response
         if user is None:
             audit.record(session, username[:80] or "?", "login.failed", "user", username[:80] or "?")
             session.commit()
@@ -253,9 +282,9 @@ def scenario_page(scenario_id: int, principal: Principal = Depends(require("case
 async def import_page(request: Request, file: UploadFile = File(...),
                       principal: Principal = Depends(require("scenario.import")),
                       session: Session = Depends(db_session)):
-    content = await file.read()
-    # A ScenarioError from here is shown by render_problems (the app's handler); nothing is stored.
-    doc = store.read_upload(file.filename or "", content)
+    # Parsed off the event loop, in a child process (the API's reader). A ScenarioError from here is
+    # shown by render_problems (the app's handler); nothing is stored.
+    doc = await store.read_upload(file)
     with session.begin():
         row = store.import_scenario(session, doc, principal.unit or "", principal.username, file.filename or "")
     return _see_other(f"/?scenario={row.id}&imported=1")
@@ -268,7 +297,7 @@ def _plan_for(session: Session, scenario_id: int, plan_id: int | None) -> PlanVe
         return data.shown_plan(session, scenario_id)
     plan = row_by_id(session, PlanVersion, plan_id)
     if plan is None or plan.scenario_id != scenario_id:
-        raise HTTPException(404, f"Plan {plan_id} bestaat niet bij dit scenario")
+        raise HTTPException(404, "Dit plan bestaat niet bij dit scenario")
     return plan
 
 
@@ -409,12 +438,16 @@ def job_page(request: Request, job_id: int, principal: Principal = Depends(requi
         jobs.reap_stale(session, request.app.state.settings.job_stale_seconds)
     job = job_for(session, principal, job_id)
     progress = job.progress or {}
+    worker_notice = job_out(job, jobs.workers_seen_at(session), request.app.state.settings.worker_silent_seconds
+                            ).worker_notice
     return page(request, "job.html", principal, job=job, scenario=session.get(ScenarioRow, job.scenario_id),
+                worker_notice=worker_notice,
                 status_label=JOB_STATUS.get(job.status, job.status),
                 stage=JOB_STAGES.get(progress.get("stage"), progress.get("stage") or "—"),
                 incumbent=data._number((progress.get("objective") or {}).get("planned_priority")),
                 bound=data._number((progress.get("bound") or {}).get("planned_priority")),
                 gap=data.gap_text(progress.get("gap")), elapsed=data.seconds_text(progress.get("elapsed") or 0),
+                proven=proven_text(progress), restricted=restricted_text(progress), level_names=LEVEL_NAMES,
                 final=job.status in jobs.FINAL, job_status=JOB_STATUS, job_stages=JOB_STAGES)
 
 
@@ -437,8 +470,8 @@ def job_stop(request: Request, job_id: int, principal: Principal = Depends(requi
 def _plan(session: Session, principal: Principal, plan_id: int) -> tuple[PlanVersion, ScenarioRow]:
     plan = row_by_id(session, PlanVersion, plan_id)
     if plan is None:
-        raise HTTPException(404, f"Plan {plan_id} bestaat niet")
-    return plan, scenario_for(session, principal, plan.scenario_id)
+        raise hidden(PLAN)
+    return plan, scenario_for(session, principal, plan.scenario_id, PLAN)  # the same 404 for another unit's
 
 
 @router.get("/plans/{plan_id}")
@@ -520,7 +553,8 @@ def my_page(request: Request, nieuw: int | None = Query(None), principal: Princi
             CalendarEvent.end >= now()).order_by(CalendarEvent.start).limit(100))
         events = [_event_row(e) for e in rows]
         feed_url = _feed_url(request, session, principal.owner)
-    return page(request, "ik.html", principal, events=events, feed_url=feed_url, rotated=nieuw)
+    return page(request, "ik.html", principal, events=events, feed_url=feed_url, rotated=nieuw,
+                changes=own_changes(session, principal))
 
 
 def _event_row(e: CalendarEvent) -> dict:
@@ -576,7 +610,10 @@ def my_calendar(request: Request, principal: Principal = Depends(require("schedu
 # --- Administration and audit -----------------------------------------------------------------
 
 def _admin_context(session: Session) -> dict:
-    return {"users": list(session.scalars(select(User).order_by(User.username))),
+    users = list(session.scalars(select(User).order_by(User.username)))
+    return {"locked": {u.id: throttle.locked(session, u.username) for u in users},
+            "pending": [(row, accounts.shown_changes(row.payload)) for row in accounts.pending(session)],
+            "users": users,
             "contacts": list(session.scalars(select(Contact).order_by(Contact.owner))), "roles": ROLES}
 
 
@@ -595,6 +632,8 @@ def _form_errors(exc: ValidationError) -> list[str]:
 def _pydantic_nl(error: dict) -> str:
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
+    if kind == "password_policy":
+        return error["msg"]
     if kind == "string_too_short":
         return f"minstens {ctx.get('min_length')} tekens"
     if kind == "string_too_long":
@@ -621,12 +660,40 @@ def admin_create_user(request: Request, username: str = Form("", max_length=200)
                     **_admin_context(session))
     try:
         with session.begin():
-            accounts.create_user(session, body, principal.username)
+            result = accounts.create_user(session, body, principal.username)
     except IntegrityError:
         session.rollback()
         return page(request, "beheer.html", principal, status_code=409, form=form,
                     errors=[f"Gebruikersnaam {body.username!r} bestaat al."], **_admin_context(session))
-    return _see_other(f"/beheer?done={quote('gebruiker')}")
+    done = "aanvraag" if isinstance(result, PendingChange) else "gebruiker"
+    return _see_other(f"/beheer?done={done}")
+
+
+
+@router.post("/beheer/pending/{change_id}/{decision}")
+def admin_decide(request: Request, change_id: int, decision: Literal["bevestigen", "afwijzen"],
+                 principal: Principal = Depends(require("users.manage")), session: Session = Depends(db_session)):
+    """A second planner-admin confirms or rejects an account change (see api/accounts.py)."""
+    try:
+        with session.begin():
+            accounts.decide(session, change_id, principal.username, decision == "bevestigen")
+    except accounts.ChangeRefused as exc:
+        raise HTTPException(exc.status, exc.message)
+    except IntegrityError:
+        raise HTTPException(409, "Gebruikersnaam bestaat al")
+    return _see_other(f"/beheer?done={'bevestigd' if decision == 'bevestigen' else 'afgewezen'}")
+
+
+@router.post("/beheer/users/{user_id}/unlock")
+def admin_unlock(request: Request, user_id: int, principal: Principal = Depends(require("users.manage")),
+                 session: Session = Depends(db_session)):
+    with session.begin():
+        user = row_by_id(session, User, user_id)
+        if user is None:
+            raise HTTPException(404, "Deze gebruiker bestaat niet")
+        throttle.unlock(session, user, principal.username)
+    return _see_other("/beheer?done=ontgrendeld")
+
 
 
 @router.post("/beheer/contacts")
