@@ -18,7 +18,33 @@ from .itineraries import FlightIndex, Itinerary, search
 from .roster import Roster
 from .scenario import Companion, Departure, Flight, Scenario
 
-DEFAULT_MAX_LAYOVER_MINUTES = 24 * 60
+NO_LIMIT = 10**9  # minutes: longer than any horizon
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPolicy:
+    """Which of a companion's lawful returns (rule 7) the model is offered.
+
+    ``first=None`` offers every return that no other return of that companion dominates, which
+    keeps the model exact: a return K dominates R when K ends no later (so it clashes with no
+    more missions, fits every availability window R fits, and stays within the time away), costs
+    no more (compared only when ``by_cost``: levels 1 and 2 do not depend on cost), and books
+    seats on no *counted* leg that R does not book too. ``counted`` names the legs whose return
+    seats the model counts; ``None`` counts every leg (the model is then the scenario itself), a
+    set makes the model a relaxation whose other return seats are checked afterwards (solve.py).
+    ``first=k`` offers only the first k lawful returns: a restriction, reported as such.
+    """
+
+    first: int | None = None
+    counted: frozenset[str] | None = None
+    by_cost: bool = False
+
+    @property
+    def restricted(self) -> bool:
+        return self.first is not None
+
+    def counts(self, leg_id: str) -> bool:
+        return self.counted is None or leg_id in self.counted
 
 
 @dataclass(slots=True)
@@ -42,6 +68,11 @@ class CompanionChoice:
     start: int  # mission start: the pickup
     end: int  # mission end: return arrival at base
     cost: float  # return fares + outbound fares + overnights (+ day rate for medics)
+
+
+def choice_key(c: CompanionChoice) -> tuple:
+    """A companion choice by what it is (who, which return), whichever candidate set built it."""
+    return (c.companion.id, tuple(leg.id for leg in c.ret))
 
 
 @dataclass(slots=True)
@@ -102,12 +133,13 @@ class Finding:
 
 
 class Candidates:
-    def __init__(self, sc: Scenario, max_layover_minutes: int = DEFAULT_MAX_LAYOVER_MINUTES,
-                 returns_per_companion: int = 1):
+    def __init__(self, sc: Scenario, returns: ReturnPolicy = ReturnPolicy(), max_layover_minutes: int | None = None):
         self.sc = sc
         self.index = FlightIndex(sc)
-        self.max_layover = max_layover_minutes
-        self.returns_per_companion = returns_per_companion
+        # The returnee's longest layover: the scenario's own limit if it sets one, else none.
+        limit = max_layover_minutes if max_layover_minutes is not None else rules.max_layover_minutes(sc)
+        self.max_layover = NO_LIMIT if limit is None else limit
+        self.policy = returns
         self._return_cache: dict[tuple[str, str, int], list[Itinerary]] = {}
         self._visa_cache: dict[tuple[str, ...], tuple] = {}
         self._travel_cost: dict[tuple, float] = {}
@@ -152,7 +184,7 @@ class Candidates:
         """Leg-level rules the returnees' own facts decide (rules 4 and 5), as one predicate."""
         sc = self.sc
         stretcher = any(d.stretcher for d in members)
-        medical = any(d.medical_need for d in members)
+        medical = any(rules.needs_medif(d) for d in members)
         escorted = any(rules.required_escorts(sc, d) for d in members)
         seats = max(self.party_seats(d) for d in members)
 
@@ -161,7 +193,7 @@ class Candidates:
                 return False
             if medical and not rules.medif_ok(sc, leg):
                 return False
-            return leg.seats >= seats and not (escorted and sc.airlines[leg.carrier].max_escorted_per_flight == 0)
+            return leg.seats >= seats and not (escorted and rules.escorted_cap(sc, leg) == 0)
         return ok
 
     def companions_needed(self, dep: Departure) -> int:
@@ -187,7 +219,7 @@ class Candidates:
             return []
         spans = [self._origin_spans(d) for d in unit.members]
         common = set.intersection(*(set(s) for s in spans))
-        origins = {a: (max(s[a][0] for s in spans), min(s[a][1] for s in spans)) for a in common}
+        origins = {a: (max(s[a][0] for s in spans), min(s[a][1] for s in spans)) for a in sorted(common)}
         origins = {a: w for a, w in origins.items() if w[0] <= w[1]}
         if not origins:
             findings.append(Finding(2, "no_pickup_time", lead.id, {}))
@@ -265,12 +297,36 @@ class Candidates:
         fare = sum(rules.seat_fares(sc, legs, rules.returnee_seats(sc, m.dep)) for m in members)
         care = sum(m.handover - m.pickup for m in members if m.dep.kind == "medical")
         option = Option(unit.index, index, legs, members, first, legs[-1].arrives, waiting, fare, care)
-        option.escorts = [self._companions(option, i, self.escort_roster, self.escort_roster.everyone)
-                          if rules.required_escorts(sc, m.dep) else [] for i, m in enumerate(members)]
-        option.medics = [self._companions(option, i, self.medic_roster, self._qualified_medics(m.dep))
-                         if m.dep.medic_role else [] for i, m in enumerate(members)]
+        self._staff(option)
         option.trips = self._trips(members)
         return option
+
+    def _staff(self, option: Option) -> None:
+        sc = self.sc
+        option.escorts = [self._companions(option, i, self.escort_roster, self.escort_roster.everyone)
+                          if rules.required_escorts(sc, m.dep) else [] for i, m in enumerate(option.members)]
+        option.medics = [self._companions(option, i, self.medic_roster, self._qualified_medics(m.dep))
+                         if m.dep.medic_role else [] for i, m in enumerate(option.members)]
+
+    def restaff(self, policy: ReturnPolicy, keep=None, touching: set[str] | None = None) -> None:
+        """Offer companions and their returns anew under ``policy``; the choices of the selection
+        ``keep`` stay offered, so it remains a solution (and a complete hint) of the new model.
+
+        ``touching``: only the options offering a return over one of these legs change — when
+        the policy only counts these legs more, no other option's dominant returns change.
+        """
+        self.policy = policy
+        for unit in self.units:
+            for option in unit.options:
+                if touching is None or any(leg.id in touching for team in option.escorts + option.medics
+                                           for c in team for leg in c.ret):
+                    self._staff(option)
+        for chosen in (keep.chosen.values() if keep is not None else ()):
+            option = chosen.option
+            for offered, teams in ((option.escorts, chosen.escorts), (option.medics, chosen.medics)):
+                for i, team in enumerate(teams):
+                    known = {choice_key(c) for c in offered[i]}
+                    offered[i].extend(c for c in team if choice_key(c) not in known)
 
     def _unstaffed(self, option: Option) -> tuple[str, dict] | None:
         """What keeps an option from being served even with every resource free."""
@@ -331,11 +387,27 @@ class Candidates:
         found = self._return_cache.get(key)
         if found is None:
             latest = earliest + rules.max_away_minutes(self.sc)
+            # No layover limit of its own: the time away (rule 7) bounds a return.
             found = sorted(search(self.index, {airport: (earliest, latest)}, base, latest, lambda f: True,
-                                  rules.max_legs(self.sc), self.max_layover),
+                                  rules.max_legs(self.sc), NO_LIMIT),
                            key=lambda it: (it[-1].arrives, it[0].departs))
             self._return_cache[key] = found
         return found
+
+    def lawful_returns(self, option: Option, member: int, person: Companion) -> list[Itinerary]:
+        """Every return of ``person`` from ``option`` that rule 7 allows, by arrival at base."""
+        sc = self.sc
+        start = option.members[member].pickup
+        deadline = start + rules.max_away_minutes(sc)
+        out = []
+        for ret in self.returns(option.legs[-1].dest, person.base, option.arrival + rules.turnaround_minutes(sc)):
+            end = rules.mission_end(ret)
+            if end > deadline:
+                break
+            if rules.span_in_any(start, end, person.available) and \
+                    rules.missing_visa(person, self.visa_needs(ret)) is None:
+                out.append(ret)
+        return out
 
     def visa_needs(self, legs: Itinerary):
         key = tuple(leg.id for leg in legs)
@@ -345,8 +417,8 @@ class Candidates:
         return needs
 
     def _companions(self, option: Option, member: int, roster: Roster, pool: np.ndarray) -> list[CompanionChoice]:
-        """Each lawful companion of ``pool`` with its first few lawful returns (rule 7)."""
-        sc = self.sc
+        """Each lawful companion of ``pool`` with the lawful returns the policy offers (rule 7)."""
+        sc, policy = self.sc, self.policy
         start = option.members[member].pickup
         dest = option.legs[-1].dest
         earliest_return = option.arrival + rules.turnaround_minutes(sc)
@@ -355,36 +427,53 @@ class Candidates:
         out: list[CompanionChoice] = []
         if not eligible.any():
             return out
-        k = self.returns_per_companion
         for base, at_base in roster.by_base.items():
             todo = eligible & at_base
             if not todo.any():
                 continue
             taken = np.zeros(len(roster), dtype=np.int64)
+            # Per kept return: (counted legs, travel cost, who kept it). Returns come by arrival, so
+            # every kept one ends no later than the one at hand.
+            kept: list[tuple[frozenset[str], float, np.ndarray]] = []
             for ret in self.returns(dest, base, earliest_return):
                 end = rules.mission_end(ret)
                 if end > deadline:
                     break
-                fits = todo & (taken < k) & roster.available(start, end) & roster.visa_ok(self.visa_needs(ret))
+                fits = todo & roster.available(start, end) & roster.visa_ok(self.visa_needs(ret))
+                if policy.first is not None:
+                    fits &= taken < policy.first
+                    taken += fits
+                else:
+                    legs = frozenset(leg.id for leg in ret if policy.counts(leg.id))
+                    travel = self.travel_cost(option, ret)
+                    for k_legs, k_cost, k_who in kept:
+                        if k_legs <= legs and (not policy.by_cost or k_cost <= travel):
+                            fits &= ~k_who
+                    if fits.any():
+                        kept.append((legs, travel, fits))
                 for i in np.flatnonzero(fits):
                     person = roster.people[i]
-                    out.append(CompanionChoice(person, member, ret, start, end, self.companion_cost(option, person, ret)))
-                taken += fits
-                if (taken[todo] >= k).all():
+                    out.append(CompanionChoice(person, member, ret, start, end, self.companion_cost(option, member, person, ret)))
+                if policy.first is not None and (taken[todo] >= policy.first).all():
                     break
         return out
 
-    def companion_cost(self, option: Option, person: Companion, ret: Itinerary) -> float:
-        """Seats out and back, nights abroad and, for a medic, the day rate (objective level 3)."""
+    def travel_cost(self, option: Option, ret: Itinerary) -> float:
+        """A companion's seats out and back and nights abroad (objective level 3), whoever they are."""
         sc = self.sc
-        key = (option.unit, option.index, ret[0].id, ret[-1].id)
+        key = (option.unit, option.index, tuple(leg.id for leg in ret))
         cost = self._travel_cost.get(key)
         if cost is None:
             cost = rules.seat_fares(sc, option.legs) + rules.seat_fares(sc, ret) + sc.parameters.overnight_cost_eur * \
                 rules.overnights(sc, option.legs[-1].dest, option.arrival, ret[0].departs)
             self._travel_cost[key] = cost
+        return cost
+
+    def companion_cost(self, option: Option, member: int, person: Companion, ret: Itinerary) -> float:
+        """Travel cost and, for a medic, the day rate over their mission (objective level 3)."""
+        cost = self.travel_cost(option, ret)
         if person.is_medic:
-            cost += rules.medic_cost(person, rules.mission_end(ret) - option.members[0].pickup)
+            cost += rules.medic_cost(person, rules.mission_end(ret) - option.members[member].pickup)
         return cost
 
     # --- diagnosis ---------------------------------------------------------------------
@@ -408,7 +497,7 @@ class Candidates:
                                              lambda f: rules.stretcher_leg_ok(self.sc, f), rules.max_legs(self.sc),
                                              self.max_layover), None) is None:
                 reasons.append(Finding(5, "no_stretcher_route", dep.id, {"airport": rec.airport}))
-            elif dep.medical_need and next(search(self.index, origins, rec.airport, latest,
+            elif rules.needs_medif(dep) and next(search(self.index, origins, rec.airport, latest,
                                                   lambda f: rules.medif_ok(self.sc, f), rules.max_legs(self.sc),
                                                   self.max_layover), None) is None:
                 reasons.append(Finding(5, "medif_lead", dep.id, {"airport": rec.airport}))

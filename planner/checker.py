@@ -355,6 +355,10 @@ def _check_itinerary(sc: Scenario, e: _Entry, out: _Report) -> None:
     if not e.legs:
         return
     _check_chain(sc, e.legs, reachable, rec.airport, 1, did, None, "itinerary", out)
+    for a, b in zip(e.legs, e.legs[1:]):
+        if b.origin == a.dest and rules.layover_too_long(sc, a, b):
+            out.add(1, did, b.id, f"itinerary: {b.id} leaves {a.dest} {b.departs - a.arrives} min after {a.id} lands; "
+                                  f"the scenario's max_layover_minutes is {rules.max_layover_minutes(sc)}")
     if e.airport != e.legs[0].origin:
         out.add(1, did, None, f"pickup.airport is {e.airport!r} but the first flight leaves {e.legs[0].origin}")
 
@@ -424,7 +428,7 @@ def _check_medical(sc: Scenario, e: _Entry, out: _Report) -> None:
                 out.add(5, did, leg.id, f"stretcher case on {leg.id}, which cannot take a stretcher")
         if e.vehicle is not None and not e.vehicle.stretcher:
             out.add(5, did, e.vehicle.id, f"stretcher case rides {e.vehicle.id}, which is no stretcher vehicle")
-    if dep.medical_need and not e.underway:
+    if rules.needs_medif(dep) and not e.underway:
         for leg in e.known_legs:
             if not rules.medif_ok(sc, leg):
                 lead = sc.airlines[leg.carrier].medif_lead_hours
@@ -575,7 +579,7 @@ def _check_seats(sc: Scenario, entries: list[_Entry], out: _Report) -> None:
         if n > leg.seats:
             out.add(4, None, fid, f"{n} seats used on {fid}; it holds {leg.seats}")
     for fid, deps in escorted.items():
-        cap = sc.airlines[sc.flights[fid].carrier].max_escorted_per_flight
+        cap = rules.escorted_cap(sc, sc.flights[fid])
         if len(deps) > cap:
             out.add(4, None, fid, f"{len(deps)} escorted returnees on {fid} ({', '.join(deps)}); "
                                   f"carrier {sc.flights[fid].carrier} takes at most {cap}")

@@ -58,6 +58,15 @@ class Ledger:
             self.seats[leg.id] += 1
         insort(self.busy[c.companion.id], (c.start, c.end + self.rest))
 
+    def swap_return(self, old: CompanionChoice, new: CompanionChoice) -> None:
+        """The same companion on the same mission, home by another return."""
+        for leg in old.ret:
+            self.seats[leg.id] -= 1
+        self.busy[old.companion.id].remove((old.start, old.end + self.rest))
+        for leg in new.ret:
+            self.seats[leg.id] += 1
+        insort(self.busy[new.companion.id], (new.start, new.end + self.rest))
+
 
 def _scarcity(choice: CompanionChoice) -> tuple:
     """Prefer companions with fewer visas and skills: keep the versatile ones for later."""
@@ -102,7 +111,7 @@ def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen |
             extra[leg.id] += rules.returnee_seats(sc, m.dep)
     escorted = sum(1 for m in opt.members if rules.required_escorts(sc, m.dep))
     for leg in opt.legs:
-        cap = sc.airlines[leg.carrier].max_escorted_per_flight
+        cap = rules.escorted_cap(sc, leg)
         if escorted and ledger.escorted[leg.id] + escorted > cap:
             return None, ("airline_cap", {"flight": leg.number, "cap": cap})
 

@@ -14,7 +14,7 @@ from ortools.sat.python import cp_model
 from ortools.sat.python.cp_model import LinearExpr
 
 from . import rules
-from .candidates import Candidates, CompanionChoice
+from .candidates import Candidates, CompanionChoice, choice_key
 from .greedy import Ledger
 from .selection import Chosen, Selection, cost_cents
 
@@ -118,7 +118,7 @@ class PlanModel:
             if sum(w for _, w in terms) > left:
                 m.add(LinearExpr.weighted_sum([v for v, _ in terms], [w for _, w in terms]) <= left)
         for leg_id, xs in escorted_terms.items():
-            left = sc.airlines[sc.flights[leg_id].carrier].max_escorted_per_flight - self.used.escorted[leg_id]
+            left = rules.escorted_cap(sc, sc.flights[leg_id]) - self.used.escorted[leg_id]
             if len(xs) > left:
                 m.add(LinearExpr.sum(xs) <= left)
         for spans in busy.values():
@@ -133,8 +133,11 @@ class PlanModel:
                 continue
             v = self.model.new_bool_var(f"c_{u}_{opt.index}_{i}_{c.companion.id}_{c.ret[0].id}")
             into.append(ChoiceVar(u, opt.index, i, c, v))
-            for leg in opt.legs + c.ret:
+            for leg in opt.legs:
                 seat_terms[leg.id].append((v, 1))
+            for leg in c.ret:
+                if self.cands.policy.counts(leg.id):  # else a relaxation: see ReturnPolicy
+                    seat_terms[leg.id].append((v, 1))
             busy[c.companion.id].append((c.start, c.end + rest, v))
             vs.append(v)
         return vs
@@ -193,14 +196,11 @@ class PlanModel:
             m.add_hint(x, key in chosen_x)
         picked = set()
         for u, c in selection.chosen.items():
-            for i, team in enumerate(c.escorts):
+            for i, team in enumerate(c.escorts + c.medics):
                 for ch in team:
-                    picked.add((u, c.option.index, i, id(ch)))
-            for i, team in enumerate(c.medics):
-                for ch in team:
-                    picked.add((u, c.option.index, i, id(ch)))
+                    picked.add((u, c.option.index, ch.member, choice_key(ch)))
         for cv in self.escorts + self.medics:
-            m.add_hint(cv.var, (cv.unit, cv.option, cv.member, id(cv.choice)) in picked)
+            m.add_hint(cv.var, (cv.unit, cv.option, cv.member, choice_key(cv.choice)) in picked)
         vehicles = {(u, c.option.index, t, vid) for u, c in selection.chosen.items() for t, vid in enumerate(c.vehicles)}
         for key, v in self.vehicles.items():
             m.add_hint(v, key in vehicles)

@@ -62,8 +62,15 @@ def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = Non
             "first_plan_seconds": round(result.first_plan_seconds, 3),
             **result.timings,
             "objective": result.objective,
+            # Bounds hold for the scenario as given; "proven" lists the levels proven optimal for it.
             "bound": result.bound,
+            "proven": result.proven,
             "gap": None if result.gap is None else round(result.gap, 6),
+            # Limits in force beyond the spec's rules (scenario parameters), and where the model
+            # offered fewer choices than the scenario allows (then nothing is called optimal).
+            "limits": {"max_layover_minutes": rules.max_layover_minutes(sc)},
+            "restrictions": result.restrictions,
+            "ceiling": result.ceiling,
             "ortools": ortools.__version__,
             "stages": result.stages,
             "model": result.model_size,

@@ -52,6 +52,20 @@ def max_legs(sc: Scenario) -> int:
     return sc.parameters.max_connections + 1
 
 
+def max_layover_minutes(sc: Scenario) -> int | None:
+    """The scenario's optional longest wait between two legs of a returnee's itinerary.
+
+    The spec sets no such limit; a scenario may (``parameters.max_layover_minutes``, documented
+    in docs/planning.md). Absent, there is none. Companions' returns are bounded by rule 7 alone.
+    """
+    return getattr(sc.parameters, "max_layover_minutes", None)
+
+
+def layover_too_long(sc: Scenario, arriving: Flight, leaving: Flight) -> bool:
+    limit = max_layover_minutes(sc)
+    return limit is not None and leaving.departs - arriving.arrives > limit
+
+
 # --- Rule 2: timing ------------------------------------------------------------------------
 
 def drive_minutes(sc: Scenario, dep: Departure, airport: str) -> int | None:
@@ -93,10 +107,26 @@ def returnee_seats(sc: Scenario, dep: Departure) -> int:
     return sc.parameters.stretcher_seats if dep.stretcher else 1
 
 
+def escorted_cap(sc: Scenario, leg: Flight) -> int:
+    """Returnees flying with one or more escorts that one leg of its carrier may take."""
+    return sc.airlines[leg.carrier].max_escorted_per_flight
+
+
 # --- Rule 5: medical -----------------------------------------------------------------------
 
 def stretcher_leg_ok(sc: Scenario, leg: Flight) -> bool:
     return leg.stretcher and sc.airlines[leg.carrier].accepts_stretcher
+
+
+def needs_medif(dep: Departure) -> bool:
+    """Any medical need (stretcher, wheelchair, oxygen or a medic) needs the airline's MEDIF;
+    a departure of kind medical without one does not (spec: airlines, rule 5)."""
+    return dep.medical_need
+
+
+def medif_due(sc: Scenario, legs: Sequence[Flight]) -> int:
+    """The latest instant at which a booking of these legs still meets every carrier's MEDIF lead."""
+    return min(leg.departs - sc.airlines[leg.carrier].medif_lead_hours * 60 for leg in legs)
 
 
 def medif_ok(sc: Scenario, leg: Flight) -> bool:
@@ -139,6 +169,12 @@ def team_demands(dep: Departure, size: int) -> list[tuple[str, Callable[[Compani
         if dep.sex in ("M", "F"):
             demands.append((f"sex {dep.sex}", lambda e, sex=dep.sex: e.sex == sex))
     return demands
+
+
+def team_leader(team: Sequence[Companion]) -> Companion | None:
+    """Who leads an escort team: its first escort with the team_leader skill. A lone escort
+    without that skill leads nobody and is not called team leader."""
+    return next((e for e in team if "team_leader" in e.skills), None)
 
 
 def team_ok(dep: Departure, team: Sequence[Companion]) -> list[str]:

@@ -18,13 +18,14 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from .candidates import Candidates
-from .greedy import greedy
+from .candidates import Candidates, ReturnPolicy
+from .greedy import Ledger, greedy
 from .lns import improve
 from .model import PlanModel
 from .reduce import choice_count, thin
+from .repair import repair_returns
 from .scenario import Scenario
-from .selection import Selection
+from .selection import Selection, cost_cents
 
 LEVELS = ("planned_priority", "waiting_hours", "cost_eur", "care_hours", "max_escort_missions")
 BOUND_REPORT_SECONDS = 0.5  # bound-only progress reports come at most this often
@@ -128,6 +129,9 @@ class Result:
     model_size: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     stopped: bool = False  # the stop signal ended the solve before every level was proven
+    proven: list[str] = field(default_factory=list)  # levels proven optimal for the scenario as given
+    restrictions: list[str] = field(default_factory=list)  # where the model is smaller than the scenario
+    ceiling: dict[str, float] = field(default_factory=dict)  # bounds of the scenario no plan can exceed
 
 
 class _Watcher(cp_model.CpSolverSolutionCallback):
@@ -167,7 +171,9 @@ class _StageProgress:
         with self.lock:
             self.obj = obj
             self.objective = _levels(self.pm, obj, self.stage, self.objective)
-            if self.stage == 0:
+            if self.stage == 0 and self.pm.cands.policy.counted is None:
+                # A relaxation's solution may book a return seat too many: only a model that
+                # counts every seat proves level 1 by its own solutions.
                 self.best_l1 = max(self.best_l1, self.objective["planned_priority"])
             self._bound(bnd)
             self._report()
@@ -192,7 +198,7 @@ class _StageProgress:
             return
         bound = dict(self.known_bound)
         if self.bnd is not None:
-            bound.update(_bounds(self.pm, self.stage, self.bnd, self.objective))
+            bound.update(_bounds(self.pm.weight, self.stage, self.bnd, self.objective))
         gap = None if self.obj is None or self.bnd is None else _gap(self.obj, self.bnd)
         self.on_progress(Progress(self.name, self.last_report - self.started, dict(self.objective), bound, gap))
 
@@ -206,33 +212,91 @@ def is_large_scale(sc: Scenario, options: SolveOptions) -> bool:
     return len(sc.departures) * max(1, len(sc.escorts)) > options.large_scale_above
 
 
+def overfull_legs(cands: Candidates, sel: Selection) -> set[str]:
+    """Legs on which a selection books more seats than the leg has (returns included)."""
+    ledger = Ledger(cands)
+    for chosen in sel.chosen.values():
+        ledger.commit(chosen)
+    return {leg_id for leg_id, used in ledger.seats.items() if used > cands.sc.flights[leg_id].seats}
+
+
+def level1_gap(objective: dict, bound: dict) -> float | None:
+    """How far planned priority may still be from the best possible, as a share of that bound."""
+    best, ceiling = objective.get("planned_priority"), bound.get("planned_priority")
+    if best is None or ceiling is None:
+        return None
+    return max(0.0, ceiling - best) / max(1.0, ceiling)
+
+
+def _in_level1_terms(on_progress, ceiling: float):
+    """Progress as people read it: the priority bound never above the ceiling, the gap in priority."""
+    if on_progress is None:
+        return None
+
+    def report(progress: Progress) -> None:
+        bound = dict(progress.bound)
+        bound["planned_priority"] = min(bound.get("planned_priority", ceiling), ceiling)
+        on_progress(Progress(progress.stage, progress.elapsed, progress.objective, bound,
+                             level1_gap(progress.objective, bound)))
+    return report
+
+
+def unit_bound(cands: Candidates) -> float:
+    """Planned priority no plan can exceed: every unit with at least one lawful option.
+
+    The options are complete (every itinerary its own facts allow, staffable with everyone
+    free), so this bounds the scenario itself, also where the model is restricted.
+    """
+    return sum(u.priority for u in cands.units if u.options)
+
+
+STAGES = (
+    # name, objective, sense, share of the time left, the policy's cost comparison
+    ("levels 1+2", "l12", "max", 0.6, False),
+    ("level 3 cost", "cost", "min", 0.85, True),
+    ("level 4 care", "care", "min", 0.5, True),
+    ("level 5 fairness", "most_missions", "min", 1.0, True),
+)
+
+
 def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress], None] | None = None,
           cands: Candidates | None = None) -> Result:
     started = time.perf_counter()
     stop = options.stop
     timings: dict[str, float] = {}
     large = is_large_scale(sc, options)
-    # Companions take their earliest lawful return in the exact model; at programme scale they
-    # may take one of the first three, as shared return seats then bind (see docs/planning.md).
-    cands = cands or Candidates(sc, returns_per_companion=3 if large else 1)
+    restrictions: list[str] = []
+    if large:
+        # Programme scale: companions take one of their first three lawful returns (shared return
+        # seats bind there); the model is a restriction and says so (see docs/planning.md).
+        policy = ReturnPolicy(first=3)
+        restrictions.append("companions: first 3 lawful returns")
+    else:
+        # Exact: a relaxation that counts no return seats yet, tightened leg by leg (_exact_stage).
+        policy = ReturnPolicy(counted=frozenset())
+    cands = cands or Candidates(sc, returns=policy)
     sel = greedy(cands)
     first_plan = time.perf_counter() - started
     objective = sel.objective(cands)
+    ceiling = {"planned_priority": unit_bound(cands)}
+    on_progress = _in_level1_terms(on_progress, ceiling["planned_priority"])
     if on_progress:
-        on_progress(Progress("greedy", first_plan, dict(objective), {}, None))
+        on_progress(Progress("greedy", first_plan, dict(objective), dict(ceiling), None))
+
+    def result(status: str, bound: dict, gap, stages, size, proven=(), stopped=False) -> Result:
+        return Result(sel, cands, status, objective, bound, gap, time.perf_counter() - started, first_plan,
+                      stages, size, timings, stopped=stopped, proven=sorted(proven, key=LEVELS.index),
+                      restrictions=list(restrictions), ceiling=ceiling)
+
     if options.quick:
-        return Result(sel, cands, "GREEDY", objective, {}, None, time.perf_counter() - started, first_plan)
-
-    def stopped_now(stages: list[dict], size: dict[str, int]) -> Result:
-        # The greedy plan (or a better one) is complete and valid, so a stop always has a plan.
-        return Result(sel, cands, "FEASIBLE", objective, {}, None, time.perf_counter() - started, first_plan,
-                      stages, size, timings, stopped=True)
-
+        return result("GREEDY", {}, None, [], {})
     stages: list[dict] = []
     if stop and stop.is_set:
-        return stopped_now(stages, {})
+        return result("FEASIBLE", {}, None, stages, {}, stopped=True)
     if large or choice_count(cands) > options.thin_above:
         thin(cands, sel, options.companions_per_member, options.vehicles_per_trip)
+        restrictions.append(f"at most {options.companions_per_member} companions per returnee and "
+                            f"{options.vehicles_per_trip} vehicles per pickup")
     if large:
         budget = options.lns_share * (options.time_limit - (time.perf_counter() - started))
 
@@ -246,88 +310,227 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
                        "seconds": round(time.perf_counter() - lns_start, 2),
                        "planned_priority": objective["planned_priority"]})
     if stop and stop.is_set:
-        return stopped_now(stages, {})  # before building the model, which takes seconds at scale
-    pm = PlanModel(cands)
-    pm.lower_levels()
-    size = pm.size()
-    big_exact = not large and size["variables"] > 50_000
+        return result("FEASIBLE", {}, None, stages, {}, stopped=True)  # before building the model
     bound: dict[str, float] = {}
-    status_all = "OPTIMAL"
-    overall_gap: float | None = 0.0
+    proven: set[str] = set()
+    holds: list[tuple[str, str, int]] = []  # levels held as found: (expression, "==" | ">=" | "<=", value)
+    gap: float | None = None
+    size: dict[str, int] = {}
     stopped = False
-    plan = [
-        ("levels 1+2", lambda: pm.model.maximize(pm.l12), 0.6),
-        ("level 3 cost", lambda: pm.model.minimize(pm.cost), 0.85),
-        ("level 4 care", lambda: pm.model.minimize(pm.care), 0.5),
-        ("level 5 fairness", lambda: pm.model.minimize(pm.most_missions), 1.0),
-    ]
-    for stage_index, (name, set_objective, share) in enumerate(plan):
+    for stage_index, (name, expr, sense, share, by_cost) in enumerate(STAGES):
         remaining = options.time_limit - (time.perf_counter() - started)
         if stop and stop.is_set:
             stopped = True
-            status_all = "FEASIBLE"
-            overall_gap = overall_gap if stage_index > 0 else None
             break
         if remaining <= 0.5:
-            status_all = "FEASIBLE"
-            overall_gap = None
             break
-        set_objective()
-        pm.hint(sel)
+        if not cands.policy.restricted and cands.policy.by_cost != by_cost:
+            cands.restaff(ReturnPolicy(counted=cands.policy.counted, by_cost=by_cost), keep=sel)
+        stage = _exact_stage(cands, options, stage_index, name, expr, sense, holds, sel, objective, bound,
+                             started, started + remaining * share + (time.perf_counter() - started), on_progress)
+        stages.extend(stage.rounds)
+        size = stage.size or size
+        if stage.level1_proven is not None and not restrictions:
+            timings.setdefault("level1_proven_seconds", round(stage.level1_proven, 2))
+        if stage.selection is None:  # stopped before any solution: keep the plan we have
+            stopped = bool(stop and stop.is_set)
+            break
+        sel = stage.selection
+        objective = sel.objective(cands)
+        if stage.bound is not None:
+            bound.update(_bounds(stage.weight, stage_index, stage.bound, objective))
+        if stage_index == 0:
+            gap = _gap(stage.value, stage.bound) if stage.bound is not None else None
+        exact = stage.optimal and not restrictions
+        if stage_index == 0 and bound.get("planned_priority") == objective["planned_priority"] and not restrictions:
+            proven.add("planned_priority")
+            timings.setdefault("level1_proven_seconds", stage.rounds[-1]["ended_at"])
+        if exact:
+            proven.update(LEVELS[:2] if stage_index == 0 else [LEVELS[stage_index + 1]])
+        if on_progress:
+            on_progress(Progress(name, time.perf_counter() - started, dict(objective), dict(bound),
+                                 gap if stage_index == 0 else None))
+        stopped = stopped or bool(stop and stop.is_set)
+        # Hold this level (and those above) at least as good as found before the next one.
+        if stage_index == 0 and exact:
+            # Both levels proven: fix each exactly, which propagates far better than the sum.
+            holds += [("l1", "==", objective["planned_priority"]), ("l2", "==", objective["waiting_hours"])]
+        else:
+            holds.append((expr, ">=" if sense == "max" else "<=", stage.value))
+    status = "OPTIMAL" if len(proven) == len(LEVELS) else "FEASIBLE"
+    return result(status, bound, gap, stages, size, proven, stopped)
+
+
+@dataclass
+class _StageOutcome:
+    selection: Selection | None  # the best valid selection (every seat counted)
+    value: int  # its value of the stage's objective
+    bound: float | None  # a bound on the stage's objective for the scenario (None: none found)
+    optimal: bool  # the selection is proven optimal for the stage over the offered candidates
+    weight: int
+    rounds: list[dict]
+    size: dict[str, int]
+    level1_proven: float | None
+
+
+class _RelaxationWatcher(cp_model.CpSolverSolutionCallback):
+    """Progress, and the lazy half of a relaxed round: each new solution better than the valid
+    incumbent (at most one per ``CHECK_SECONDS``) is made valid by ``_validate``. One that is valid
+    as it stands, or after moving companions to other returns, becomes the incumbent; one whose
+    value no valid plan reaches ends the round, so that its legs' return seats are counted."""
+
+    CHECK_SECONDS = 0.5
+
+    def __init__(self, pm: PlanModel, live: "_StageProgress", sense: str, expr: str, holds: list, best_value: int):
+        super().__init__()
+        self.pm, self.live, self.sense, self.expr, self.holds = pm, live, sense, expr, holds
+        self.relaxed = pm.cands.policy.counted is not None
+        self.best_value = best_value
+        self.valid: Selection | None = None
+        self.over: set[str] = set()
+        self.last_check = 0.0
+
+    def on_solution_callback(self) -> None:
+        self.live.solution(self.objective_value, self.best_objective_bound)
+        if not self.relaxed or time.perf_counter() - self.last_check < self.CHECK_SECONDS:
+            return
+        self.last_check = time.perf_counter()
+        value = round(self.objective_value)
+        if not _better(value, self.best_value, self.sense):
+            return
+        valid, over = _validate(self.pm, self.pm.selection(self.boolean_value), value, self.expr, self.holds)
+        if valid is not None:
+            valid_value = _value(self.pm, self.expr, valid, self.pm.cands)
+            if _better(valid_value, self.best_value, self.sense):
+                self.valid, self.best_value = valid, valid_value
+        if over:
+            self.over = over
+            self.stop_search()
+
+
+def _better(value: int, than: int | None, sense: str) -> bool:
+    return than is None or (value > than if sense == "max" else value < than)
+
+
+def _validate(pm: PlanModel, found: Selection, value: int, expr: str, holds: list) -> tuple[Selection | None, set[str]]:
+    """A relaxed solution as a valid plan: (the plan or None, the legs the relaxation must count).
+
+    The legs come back empty when the plan keeps ``value``: the relaxation's solution is then
+    reached by a valid plan, so nothing needs counting.
+    """
+    cands = pm.cands
+    over = overfull_legs(cands, found)
+    if not over:
+        return found, set()
+    repaired = repair_returns(cands, found)
+    if repaired is None:
+        return None, over
+    for attr, op, held in holds:
+        v = _value(pm, attr, repaired, cands)
+        if not (v == held if op == "==" else v >= held if op == ">=" else v <= held):
+            return None, over
+    return repaired, (set() if _value(pm, expr, repaired, cands) == value else over)
+
+
+def _exact_stage(cands: Candidates, options: SolveOptions, stage_index: int, name: str, expr: str, sense: str,
+                 holds: list, incumbent: Selection, objective: dict, known_bound: dict, started: float,
+                 deadline: float, on_progress) -> _StageOutcome:
+    """One level, solved over a relaxation that is tightened until its optimum is a valid plan.
+
+    The model counts return seats only on the legs the policy names; it is a relaxation of the
+    scenario (see ReturnPolicy), so its bound holds for the scenario. When a solution books a
+    leg beyond its seats, that leg's return seats are counted from then on and the stage is
+    solved again from the best valid plan. A solution that books no leg beyond its seats is a
+    valid plan; once one is optimal for the relaxation, it is optimal for the scenario.
+    """
+    stop = options.stop
+    rounds: list[dict] = []
+    best, best_value = incumbent, None
+    bound: float | None = None
+    size: dict[str, int] = {}
+    level1_proven = None
+    weight = 1
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.2 or (stop and stop.is_set):
+            break
+        pm = PlanModel(cands)
+        pm.lower_levels()
+        size = pm.size()
+        weight = pm.weight
+        for attr, op, value in holds:
+            e = getattr(pm, attr)
+            pm.model.add(e == value if op == "==" else e >= value if op == ">=" else e <= value)
+        (pm.model.maximize if sense == "max" else pm.model.minimize)(getattr(pm, expr))
+        best_value = _value(pm, expr, best, cands)
+        pm.hint(best)
         solver = cp_model.CpSolver()
         prm = solver.parameters
-        prm.max_time_in_seconds = max(0.5, remaining * share)
+        prm.max_time_in_seconds = max(0.2, remaining)
         prm.num_workers = options.worker_count()
         prm.random_seed = options.seed
         prm.relative_gap_limit = options.gap
-        # Presolve off lets a stage use the warm start at once. The cost stage of a big exact model
-        # needs a proof more than a start, and there presolve pays (large: cost proven in 55 s with
-        # it, 6 % gap after 52 s without); on medium it only costs time.
-        prm.cp_model_presolve = options.presolve or (stage_index == 1 and big_exact)
+        # Presolve off lets a stage use the warm start at once. The cost stage of a big model needs
+        # a proof more than a start, and there presolve pays (large: cost proven in 55 s with it,
+        # 6 % gap after 52 s without); on medium it only costs time.
+        prm.cp_model_presolve = options.presolve or (stage_index == 1 and size["variables"] > 50_000)
         prm.log_search_progress = options.log
-        live = _StageProgress(pm, stage_index, name, started, objective, bound, on_progress)
+        live = _StageProgress(pm, stage_index, name, started, objective, known_bound, on_progress)
         solver.best_bound_callback = live.bound
-        status = run(solver, pm.model, stop, _Watcher(live.solution))
-        if stage_index == 0 and live.level1_proven is not None:
-            timings.setdefault("level1_proven_seconds", round(live.level1_proven, 2))
-        status_name = solver.status_name(status)
+        watcher = _RelaxationWatcher(pm, live, sense, expr, holds, best_value)
+        status = run(solver, pm.model, stop, watcher)
+        if stage_index == 0 and live.level1_proven is not None and level1_proven is None:
+            level1_proven = live.level1_proven
+        record = {"stage": name, "status": solver.status_name(status), "seconds": round(solver.wall_time, 2),
+                  "ended_at": round(time.perf_counter() - started, 2)}
+        rounds.append(record)
+        if watcher.valid is not None:
+            best, best_value = watcher.valid, watcher.best_value
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            # A stop before the first solution (UNKNOWN); otherwise cannot happen with a complete
-            # valid hint. Keep the selection found so far rather than nothing.
-            stages.append({"stage": name, "status": status_name, "seconds": solver.wall_time})
-            status_all = "FEASIBLE"
-            overall_gap = None if stage_index == 0 else overall_gap
-            stopped = bool(stop and stop.is_set)
-            break
-        sel = pm.selection(lambda v: solver.boolean_value(v))
-        objective = sel.objective(cands)
-        obj, bnd = solver.objective_value, solver.best_objective_bound
-        stage_gap = _gap(obj, bnd)
-        stages.append({"stage": name, "status": status_name, "seconds": round(solver.wall_time, 2),
-                       "ended_at": round(time.perf_counter() - started, 2),
-                       "objective": obj, "bound": bnd, "gap": round(stage_gap, 6)})
-        bound.update(_bounds(pm, stage_index, bnd, objective))
-        if stage_index == 0 and bound["planned_priority"] == objective["planned_priority"]:
-            timings.setdefault("level1_proven_seconds", stages[-1]["ended_at"])
-        if status != cp_model.OPTIMAL:
-            status_all = "FEASIBLE"
-            overall_gap = stage_gap if overall_gap is not None and stage_index == 0 else overall_gap
-            stopped = stopped or bool(stop and stop.is_set)
-        if on_progress:
-            on_progress(Progress(name, time.perf_counter() - started, dict(objective), dict(bound), stage_gap))
-        # Hold this level (and those above) at least as good as found before the next one.
-        if stage_index == 0 and status == cp_model.OPTIMAL:
-            # Both levels proven: fix each exactly, which propagates far better than the sum.
-            pm.model.add(pm.l1 == objective["planned_priority"])
-            pm.model.add(pm.l2 == objective["waiting_hours"])
-        elif stage_index == 0:
-            pm.model.add(pm.l12 >= round(obj))
-        elif stage_index == 1:
-            pm.model.add(pm.cost <= round(obj))
-        elif stage_index == 2:
-            pm.model.add(pm.care <= round(obj))
-    return Result(sel, cands, status_all, objective, bound, overall_gap, time.perf_counter() - started, first_plan,
-                  stages, size, timings, stopped=stopped)
+            break  # stopped before a first solution (a complete valid hint makes anything else impossible)
+        stage_bound = solver.best_objective_bound
+        if bound is None or (stage_bound < bound if sense == "max" else stage_bound > bound):
+            bound = stage_bound  # every round's model relaxes the scenario: each bound holds for it
+        if stage_index == 0 and not any(h[0] == "l1" for h in holds) and \
+                -(-int(bound) // pm.weight) <= best.objective(cands)["planned_priority"]:
+            # Level 1 is proven: later rounds only look for fewer waiting hours, at that priority.
+            holds = holds + [("l1", "==", round(best.objective(cands)["planned_priority"]))]
+        record.update(objective=solver.objective_value, bound=stage_bound)
+        over = watcher.over
+        value = round(solver.objective_value)
+        if not over:
+            found, over = _validate(pm, pm.selection(lambda v: solver.boolean_value(v)), value, expr, holds)
+            if found is not None:
+                found_value = _value(pm, expr, found, cands)
+                if not _better(best_value, found_value, sense):
+                    best, best_value = found, found_value
+        if over:
+            record["return_seats_counted_on"] = sorted(over)
+            policy = cands.policy
+            cands.restaff(ReturnPolicy(counted=(policy.counted or frozenset()) | over, by_cost=policy.by_cost),
+                          keep=best, touching=over)
+            continue
+        record["gap"] = round(_gap(best_value, bound), 6)
+        return _StageOutcome(best, best_value, bound, status == cp_model.OPTIMAL and best_value == value, weight,
+                             rounds, size, level1_proven)
+    if best_value is None:
+        return _StageOutcome(None, 0, bound, False, weight, rounds, size, level1_proven)
+    return _StageOutcome(best, best_value, bound, False, weight, rounds, size, level1_proven)
+
+
+def _value(pm: PlanModel, expr: str, sel: Selection, cands: Candidates) -> int:
+    """A valid selection's value of a stage objective (or held level), in the model's own units."""
+    o = sel.objective(cands)
+    if expr == "l12":
+        return pm.weight * round(o["planned_priority"]) - round(o["waiting_hours"])
+    if expr in ("l1", "l2"):
+        return round(o["planned_priority" if expr == "l1" else "waiting_hours"])
+    if expr == "cost":
+        return sum(cost_cents(c.option.fare) + sum(cost_cents(ch.cost) for team in c.escorts + c.medics for ch in team)
+                   for c in sel.chosen.values())
+    if expr == "care":
+        return sum(c.option.care_minutes for c in sel.chosen.values())
+    return round(o["max_escort_missions"])
 
 
 def _levels(pm: PlanModel, obj: float, stage: int, known: dict[str, float]) -> dict[str, float]:
@@ -345,13 +548,13 @@ def _levels(pm: PlanModel, obj: float, stage: int, known: dict[str, float]) -> d
     return out
 
 
-def _bounds(pm: PlanModel, stage: int, bnd: float, objective: dict[str, float]) -> dict[str, float]:
+def _bounds(weight: int, stage: int, bnd: float, objective: dict[str, float]) -> dict[str, float]:
     """Per-level bounds from a stage's bound (the combined level 1+2 bound splits exactly)."""
     if stage == 0:
-        l1_bound = -(-int(bnd) // pm.weight)  # L2 < W, so L1 <= ceil(bound / W)
+        l1_bound = -(-int(bnd) // weight)  # L2 < W, so L1 <= ceil(bound / W)
         out = {"planned_priority": l1_bound}
         if l1_bound == objective["planned_priority"]:
-            out["waiting_hours"] = max(0, pm.weight * l1_bound - int(bnd))
+            out["waiting_hours"] = max(0, weight * l1_bound - int(bnd))
         return out
     if stage == 1:
         return {"cost_eur": round(bnd / 100, 2)}

@@ -140,7 +140,8 @@ def exact_plan() -> dict:
                         "airport": "AMS"},
              "escorts": [{"id": "KMAR-903", "return_flights": ["AF1055-RET"]}], "medics": [],
              "handover": {"reception": "REC-DZ-9", "time": "2027-03-30T13:30:00+01:00"}},
-            {"id": "BV-2027-000003", "planned": False, "reasons": ["geen stoelen meer op QR648"]},
+            {"id": "BV-2027-000003", "planned": False, "reasons": ["no seats left on QR648"],
+             "reasons_nl": ["geen stoelen meer op QR648"]},
         ],
     }
 
@@ -209,7 +210,7 @@ def test_layout_and_index_link_every_file(small, small_plan, small_out):
     assert links == others
     for d in small_plan["departures"]:
         if not d["planned"]:
-            assert d["id"] in index and d["reasons"][0] in index
+            assert d["id"] in index and _html(d["reasons_nl"][0]) in index  # the page is Dutch
 
 
 def _expected_local(text: str, zone: str) -> tuple[str, str]:
@@ -270,8 +271,35 @@ def test_itinerary_service_codes_team_and_deadlines(exact_out):
 
     minor = (out / "itineraries" / "BV-2027-000002.html").read_text()
     codes = set(re.findall(r"<td><b>([A-Z]{4})</b></td>", minor))
-    assert codes == {"DEPA", "UMNR"}
+    assert codes == {"DEPA"}  # UMNR is for a minor in the airline's care, not an escorted one
     assert "niet nodig" in minor  # no MEDIF without a medical need
+    # The minor's lone escort holds no team_leader skill: nobody on that team is called team leader.
+    assert "teamleider" not in minor
+    assert f"<td>{_html(UNICODE_NAMES['KMAR-903'])}</td><td>KMar-escort</td>" in minor
+
+
+def test_index_names_the_first_flight_as_it_flies_and_dutch_reasons(exact_out):
+    out, _ = exact_out
+    index = (out / "index.html").read_text()
+    row = index.split("BV-2027-000001", 1)[1].split("</tr>", 1)[0]
+    assert "<td>QR274 AMS→DOH</td>" in row and "<td>AMS→DOH→KTM</td>" in row
+    assert "BV-2027-000003: geen stoelen meer op QR648" in index
+    assert "no seats left" not in index
+
+
+def test_a_medical_departure_without_medical_needs_needs_no_medif(exact, tmp_path):
+    # Rule 5 and the airlines' lead time apply to medical needs, not to the kind of departure.
+    data = exact_scenario()
+    data["departures"][0]["medical"] = {"stretcher": False, "wheelchair": None, "oxygen": False,
+                                        "medic_role": None, "medic_skills": [], "max_travel_hours": 40}
+    sc = parse_scenario(data)
+    plan = exact_plan()
+    plan["departures"][0]["medics"] = []
+    assert check_plan(sc, plan) == []
+    write_outputs(sc, plan, tmp_path)
+    html = (tmp_path / "itineraries" / "BV-2027-000001.html").read_text()
+    assert "MEDA" not in set(re.findall(r"<td><b>([A-Z]{4})</b></td>", html))
+    assert "niet nodig" in html
 
 
 def _html(text: str) -> str:

@@ -350,7 +350,7 @@ def connections_of(sc: Scenario, legs: tuple[Leg, ...]) -> tuple[Connection, ...
 
 def service_codes(sc: Scenario, dep: Departure, escorted: bool) -> tuple[ServiceCode, ...]:
     codes = ["DEPA" if escorted else "DEPU"]
-    if needs_medif(dep):
+    if rules.needs_medif(dep):
         codes.append("MEDA")
     if dep.medical and dep.medical.wheelchair:
         codes.append(dep.medical.wheelchair)
@@ -358,8 +358,8 @@ def service_codes(sc: Scenario, dep: Departure, escorted: bool) -> tuple[Service
         codes.append("STCR")
     if dep.medical and dep.medical.oxygen:
         codes.append("OXYG")
-    if dep.kind == "minor":
-        codes.append("UMNR")
+    if dep.kind == "minor" and not escorted:
+        codes.append("UMNR")  # a minor in the airline's care; an escorted minor is not one
     out = []
     for c in codes:
         nl, en = SERVICE_CODES[c]
@@ -367,15 +367,6 @@ def service_codes(sc: Scenario, dep: Departure, escorted: bool) -> tuple[Service
             nl = f"{nl} ({sc.parameters.stretcher_seats} stoelen per vlucht)"
         out.append(ServiceCode(c, nl, en))
     return tuple(out)
-
-
-def needs_medif(dep: Departure) -> bool:
-    return dep.kind == "medical" or dep.medical_need
-
-
-def medif_due(sc: Scenario, legs: tuple[Leg, ...]) -> int:
-    """Latest instant at which every leg still meets its carrier's MEDIF lead time."""
-    return min(leg.flight.departs - sc.airlines[leg.flight.carrier].medif_lead_hours * 60 for leg in legs)
 
 
 def _deadline(sc: Scenario, minute: int) -> Deadline:
@@ -389,14 +380,6 @@ def _member(sc: Scenario, person: Companion, kind: str, leader: bool, return_ids
     end_tz = sc.tz(returns[-1].flight.dest) if returns else sc.home_tz
     return Member(person, kind, leader, returns, connections_of(sc, returns),
                   local(pickup, sc.home_tz), local(end, end_tz))
-
-
-def team_leader(sc: Scenario, escort_ids: list[str]) -> str | None:
-    """The first escort with the team_leader skill; a lone escort leads by default."""
-    for eid in escort_ids:
-        if "team_leader" in sc.escorts[eid].skills:
-            return eid
-    return escort_ids[0] if len(escort_ids) == 1 else None
 
 
 def departure_view(sc: Scenario, entry: dict) -> DepartureView:
@@ -415,13 +398,14 @@ def departure_view(sc: Scenario, entry: dict) -> DepartureView:
     handover = timeutil.instant_minutes(handover_text) if handover_text else rules.handover_time(rec, final)
 
     escort_entries = entry.get("escorts") or []
-    leader = team_leader(sc, [e["id"] for e in escort_entries]) if escort_entries else None
+    head = rules.team_leader([sc.escorts[e["id"]] for e in escort_entries])
+    leader = head.id if head else None
     escorts = tuple(_member(sc, sc.escorts[e["id"]], "escort", e["id"] == leader, e.get("return_flights") or [], pickup)
                     for e in escort_entries)
     medics = tuple(_member(sc, sc.medics[m["id"]], "medic", False, m.get("return_flights") or [], pickup)
                    for m in entry.get("medics") or [])
 
-    medif = _deadline(sc, medif_due(sc, legs)) if needs_medif(dep) else None
+    medif = _deadline(sc, rules.medif_due(sc, [leg.flight for leg in legs])) if rules.needs_medif(dep) else None
     leads = sorted({(leg.flight.carrier, sc.airlines[leg.flight.carrier].medif_lead_hours) for leg in legs})
     arrangements = _arrangements_nl(sc, dep, rec, medics, vehicle.kind)
     langs = ("en", "fr") if rec.country in FRANCOPHONE_COUNTRIES else ("en",)
