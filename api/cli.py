@@ -2,7 +2,7 @@
 
 ``serve`` runs the web app (and, on the embedded SQLite setup, one worker process beside it),
 ``worker`` runs solve jobs, ``user`` creates or resets an account. Everything else
-(plan, demo, check, validate, generate, template) is the planner's own CLI.
+(plan, demo, pdf, check, validate, generate, template) is the planner's own CLI.
 """
 from __future__ import annotations
 
@@ -11,14 +11,42 @@ import os
 import secrets
 import sys
 
-SERVICE_COMMANDS = ("serve", "worker", "user")
+SERVICE_COMMANDS = {
+    "serve": "run the web app (and a worker beside it on the embedded database)",
+    "worker": "run solve jobs from the database",
+    "user": "create an account or reset its password",
+}
 
 DEMO_UNIT = "BV-Demo"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The planner's parser plus the service's commands, for the top-level help and usage errors.
+
+    The planner knows nothing of the web, so the service's commands are added here; they parse
+    their own arguments (``cmd_serve``, ...), these entries only name them.
+    """
+    from planner.cli import build_parser as planner_parser
+
+    parser = planner_parser()
+    parser.description = "Plans special departures, and runs the planning service."
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, text in SERVICE_COMMANDS.items():
+        commands.add_parser(name, help=text, add_help=False)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in SERVICE_COMMANDS:
+        parser = build_parser()
+        if not argv:
+            parser.print_help()
+            return 2
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        if argv[0] not in commands.choices:
+            parser.parse_args(argv)  # --help: every command; anything else: a usage error naming them all
+            return 2
         from planner.cli import main as planner_main
 
         return planner_main(argv)

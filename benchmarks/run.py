@@ -1,4 +1,5 @@
 """`make bench`: plans the reference scenarios with fixed time limits and writes RESULTS.md,
+times all outputs of the eu quick plan (``benchmarks/outputs.py``, section "Outputs"),
 then runs the service benchmarks (``benchmarks/service.py``: feeds under load, scenario import,
 publishing) and appends their "Service" section. ``--skip-service`` / ``--service-only`` run one part;
 the other part's section already in RESULTS.md is kept.
@@ -98,6 +99,15 @@ def service(extra: list[str]) -> str:
         return section.read_text(encoding="utf-8")
 
 
+def outputs() -> str:
+    """All outputs of the eu scenario's quick plan (``benchmarks/outputs.py``): its Markdown section."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path, _ = scenario_path("eu", Path(tmp))
+        section = Path(tmp) / "outputs.md"
+        subprocess.run([sys.executable, str(HERE / "outputs.py"), str(path), "--markdown", str(section)], check=True)
+        return section.read_text(encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="small,medium,large,eu")
@@ -110,7 +120,7 @@ def main() -> None:
     out = Path(args.out)
     solver_text, service_text = split_results(out.read_text(encoding="utf-8") if out.exists() else "")
     if not args.service_only:
-        solver_text = solver(args)
+        solver_text = solver(args) + "\n" + outputs()
         write_results(out, solver_text, service_text)
     if not args.skip_service:
         service_text = service(shlex.split(args.service_args))

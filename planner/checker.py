@@ -36,24 +36,17 @@ from pathlib import Path
 from typing import Any
 
 from . import rules, timeutil
-from .scenario import Companion, Departure, Flight, Scenario, Vehicle, load_scenario
+from .rulebook import (
+    BY_NUMBER, COMPANIONS, DOCUMENTS, ESCORTS, FAMILIES, ITINERARY, MEDICAL, MINORS, RECEPTION, SEATS, STRUCTURE,
+    TIMING, VEHICLES, rule_name,
+)
+from .domain import Companion, Departure, Flight, Scenario, Vehicle
+from .loading.scenario import load_scenario
 
 PLAN_FORMAT = "vertrekplanner/plan@1"
 
-RULE_NAMES = {
-    0: "plan structure",
-    1: "itinerary",
-    2: "timing",
-    3: "documents",
-    4: "seats",
-    5: "medical",
-    6: "escorts",
-    7: "companions come home",
-    8: "minors",
-    9: "reception",
-    10: "families",
-    11: "vehicles",
-}
+# Violations name their rule as the spec does, in lower case: "rule 7 (companions come home)".
+RULE_NAMES = {n: rule_name(n).lower() for n in (STRUCTURE, *BY_NUMBER)}
 
 # Fields that must stay as they were for an underway departure.
 _UNDERWAY_FIELDS = ("planned", "flights", "pickup", "escorts", "medics", "handover")
@@ -140,7 +133,7 @@ def check_plan(sc: Scenario, plan: Any, earlier: Any = None) -> list[Violation]:
             before = underway[entry.dep.id]
             changed = [k for k in _UNDERWAY_FIELDS if entry.raw.get(k) != before.get(k)]
             if changed:
-                out.add(0, entry.dep.id, None,
+                out.add(STRUCTURE, entry.dep.id, None,
                         f"departure is underway (earlier pickup before planning_time) but its {', '.join(changed)} changed")
     for entry in entries:
         _check_itinerary(sc, entry, out)
@@ -217,74 +210,74 @@ def _flights(sc: Scenario, value: Any, out: _Report, rule: int, did: str, resour
 
 def _read_plan(sc: Scenario, plan: Any, out: _Report) -> list[_Entry]:
     if not isinstance(plan, dict):
-        out.add(0, None, None, f"a plan is a JSON object, found {type(plan).__name__}")
+        out.add(STRUCTURE, None, None, f"a plan is a JSON object, found {type(plan).__name__}")
         return []
     if plan.get("format") != PLAN_FORMAT:
-        out.add(0, None, None, f'format must be "{PLAN_FORMAT}", found {plan.get("format")!r}')
+        out.add(STRUCTURE, None, None, f'format must be "{PLAN_FORMAT}", found {plan.get("format")!r}')
     if plan.get("scenario") != sc.name:
-        out.add(0, None, None, f"plan is for scenario {plan.get('scenario')!r}, not {sc.name!r}")
+        out.add(STRUCTURE, None, None, f"plan is for scenario {plan.get('scenario')!r}, not {sc.name!r}")
     items = plan.get("departures")
     if not isinstance(items, list):
-        out.add(0, None, None, f"departures must be a list, found {items!r}")
+        out.add(STRUCTURE, None, None, f"departures must be a list, found {items!r}")
         items = []
     seen: set[str] = set()
     entries = []
     for index, item in enumerate(items):
         did = item.get("id") if isinstance(item, dict) else None
         if not isinstance(did, str) or did not in sc.departures:
-            out.add(0, did if isinstance(did, str) else None, None,
+            out.add(STRUCTURE, did if isinstance(did, str) else None, None,
                     f"plan departure #{index + 1} has id {did!r}, which is no departure of the scenario")
             continue
         if did in seen:
-            out.add(0, did, None, "departure appears more than once in the plan")
+            out.add(STRUCTURE, did, None, "departure appears more than once in the plan")
             continue
         seen.add(did)
         planned = item.get("planned")
         if planned is False:
             reasons = item.get("reasons")
             if not (isinstance(reasons, list) and reasons and all(isinstance(r, str) and r.strip() for r in reasons)):
-                out.add(0, did, None, "an unplanned departure needs non-empty reasons")
+                out.add(STRUCTURE, did, None, "an unplanned departure needs non-empty reasons")
         elif planned is True:
             entries.append(_read_entry(sc, sc.departures[did], item, out))
         else:
-            out.add(0, did, None, f"planned must be true or false, found {planned!r}")
+            out.add(STRUCTURE, did, None, f"planned must be true or false, found {planned!r}")
     for did in sc.departures:
         if did not in seen:
-            out.add(0, did, None, "departure is missing from the plan (every departure is planned or unplanned with reasons)")
+            out.add(STRUCTURE, did, None, "departure is missing from the plan (every departure is planned or unplanned with reasons)")
     return entries
 
 
 def _read_entry(sc: Scenario, dep: Departure, item: dict, out: _Report) -> _Entry:
     did = dep.id
-    legs, known_legs = _flights(sc, item.get("flights"), out, 1, did, None, "flights")
+    legs, known_legs = _flights(sc, item.get("flights"), out, ITINERARY, did, None, "flights")
     pickup = item.get("pickup") if isinstance(item.get("pickup"), dict) else {}
     if not isinstance(item.get("pickup"), dict):
-        out.add(0, did, None, f"a planned departure needs a pickup object, found {item.get('pickup')!r}")
+        out.add(STRUCTURE, did, None, f"a planned departure needs a pickup object, found {item.get('pickup')!r}")
     stated_pickup = _instant(pickup.get("time"))
     if "time" in pickup and stated_pickup is None:
-        out.add(2, did, None, f"pickup.time {pickup.get('time')!r} is not an instant with a UTC offset")
+        out.add(TIMING, did, None, f"pickup.time {pickup.get('time')!r} is not an instant with a UTC offset")
     elif "time" not in pickup:
-        out.add(2, did, None, "pickup.time is missing")
+        out.add(TIMING, did, None, "pickup.time is missing")
     vid = pickup.get("vehicle")
     vehicle = sc.vehicles.get(vid) if isinstance(vid, str) else None
     if vehicle is None:
-        out.add(11, did, vid if isinstance(vid, str) else None, f"pickup.vehicle {vid!r} is no vehicle of the scenario")
+        out.add(VEHICLES, did, vid if isinstance(vid, str) else None, f"pickup.vehicle {vid!r} is no vehicle of the scenario")
     implied = None
     if legs and legs[0].origin in sc.locations[dep.pickup_location].drive_minutes:
         implied = rules.pickup_time(sc, dep, legs[0].origin, legs[0].departs)
     handover = item.get("handover") if isinstance(item.get("handover"), dict) else {}
     stated_handover = _instant(handover.get("time"))
     if "time" not in handover:
-        out.add(9, did, None, "handover.time is missing")
+        out.add(RECEPTION, did, None, "handover.time is missing")
     elif stated_handover is None:
-        out.add(9, did, None, f"handover.time {handover.get('time')!r} is not an instant with a UTC offset")
+        out.add(RECEPTION, did, None, f"handover.time {handover.get('time')!r} is not an instant with a UTC offset")
     entry = _Entry(dep, item, legs, known_legs, pickup.get("location"), pickup.get("airport"), vehicle,
                    stated_pickup, stated_pickup if stated_pickup is not None else implied, stated_handover)
     seen: set[str] = set()
     for listed_as, pool, other in (("escorts", sc.escorts, sc.medics), ("medics", sc.medics, sc.escorts)):
         value = item.get(listed_as, [])
         if not isinstance(value, list):
-            out.add(0, did, None, f"{listed_as} must be a list, found {value!r}")
+            out.add(STRUCTURE, did, None, f"{listed_as} must be a list, found {value!r}")
             continue
         for member in value:
             raw_id = member.get("id") if isinstance(member, dict) else member
@@ -292,13 +285,13 @@ def _read_entry(sc: Scenario, dep: Departure, item: dict, out: _Report) -> _Entr
             person = pool.get(cid) if cid is not None else None
             if person is None:
                 kind = "a medic" if cid in other else "an escort" if cid in sc.escorts else "unknown"
-                out.add(7, did, cid, f"{raw_id!r} is listed under {listed_as} but is {kind}")
+                out.add(COMPANIONS, did, cid, f"{raw_id!r} is listed under {listed_as} but is {kind}")
             returns, known = _flights(sc, member.get("return_flights") if isinstance(member, dict) else None,
-                                      out, 7, did, cid, "return_flights")
+                                      out, COMPANIONS, did, cid, "return_flights")
             m = _Member(listed_as, cid, person, returns, known)
             if cid is not None and cid in seen:
                 m.duplicate = True
-                out.add(7, did, cid, f"{cid} is listed more than once on this departure")
+                out.add(COMPANIONS, did, cid, f"{cid} is listed more than once on this departure")
             if cid is not None:
                 seen.add(cid)
             entry.members.append(m)
@@ -347,20 +340,20 @@ def _check_chain(sc: Scenario, legs: list[Flight], starts: set[str] | None, end:
 def _check_itinerary(sc: Scenario, e: _Entry, out: _Report) -> None:
     dep, did = e.dep, e.dep.id
     rec = sc.reception[dep.reception]
-    reachable = set(sc.locations[dep.pickup_location].drive_minutes)
+    reachable = set(rules.departure_airports(sc, dep))
     if e.location != dep.pickup_location:
-        out.add(1, did, None, f"pickup.location is {e.location!r}; the departure is picked up at {dep.pickup_location}")
+        out.add(ITINERARY, did, None, f"pickup.location is {e.location!r}; the departure is picked up at {dep.pickup_location}")
     if rec.airport not in dep.destination_airports:
-        out.add(1, did, rec.id, f"reception airport {rec.airport} is not among destination_airports {list(dep.destination_airports)}")
+        out.add(ITINERARY, did, rec.id, f"reception airport {rec.airport} is not among destination_airports {list(dep.destination_airports)}")
     if not e.legs:
         return
-    _check_chain(sc, e.legs, reachable, rec.airport, 1, did, None, "itinerary", out)
+    _check_chain(sc, e.legs, reachable, rec.airport, ITINERARY, did, None, "itinerary", out)
     for a, b in zip(e.legs, e.legs[1:]):
         if b.origin == a.dest and rules.layover_too_long(sc, a, b):
-            out.add(1, did, b.id, f"itinerary: {b.id} leaves {a.dest} {b.departs - a.arrives} min after {a.id} lands; "
-                                  f"the scenario's max_layover_minutes is {rules.max_layover_minutes(sc)}")
+            out.add(ITINERARY, did, b.id, f"itinerary: {b.id} leaves {a.dest} {b.departs - a.arrives} min after {a.id} lands; "
+                                          f"the scenario's max_layover_minutes is {rules.max_layover_minutes(sc)}")
     if e.airport != e.legs[0].origin:
-        out.add(1, did, None, f"pickup.airport is {e.airport!r} but the first flight leaves {e.legs[0].origin}")
+        out.add(ITINERARY, did, None, f"pickup.airport is {e.airport!r} but the first flight leaves {e.legs[0].origin}")
 
 
 # --- Rule 2: timing --------------------------------------------------------------------------
@@ -368,34 +361,34 @@ def _check_itinerary(sc: Scenario, e: _Entry, out: _Report) -> None:
 def _check_timing(sc: Scenario, e: _Entry, out: _Report) -> None:
     dep, did, legs = e.dep, e.dep.id, e.legs
     home = legs[0].origin if legs else None
-    if legs and legs[0].origin in sc.locations[dep.pickup_location].drive_minutes:
+    if legs and legs[0].origin in rules.departure_airports(sc, dep):
         implied = rules.pickup_time(sc, dep, legs[0].origin, legs[0].departs)
         if e.stated_pickup is not None and e.stated_pickup != implied:
-            out.add(2, did, None, f"pickup time {_when(sc, e.stated_pickup, home)} should be "
-                                  f"{_when(sc, implied, home)} (first departure - check-in - drive)")
+            out.add(TIMING, did, None, f"pickup time {_when(sc, e.stated_pickup, home)} should be "
+                                       f"{_when(sc, implied, home)} (first departure - check-in - drive)")
     if e.pickup is not None:
         if not rules.instant_in_window(e.pickup, dep.pickup_window):
-            out.add(2, did, None, f"pickup {_when(sc, e.pickup, home)} is outside the pickup window "
-                                  f"[{_when(sc, dep.pickup_window[0])}, {_when(sc, dep.pickup_window[1])})")
-        if e.pickup < sc.planning_time and not e.underway:
-            out.add(2, did, None, f"pickup {_when(sc, e.pickup, home)} lies before planning_time {sc.planning_time_text}")
+            out.add(TIMING, did, None, f"pickup {_when(sc, e.pickup, home)} is outside the pickup window "
+                                       f"[{_when(sc, dep.pickup_window[0])}, {_when(sc, dep.pickup_window[1])})")
+        if rules.before_planning_time(sc, e.pickup) and not e.underway:
+            out.add(TIMING, did, None, f"pickup {_when(sc, e.pickup, home)} lies before planning_time {sc.planning_time_text}")
     if not legs:
         return
     arrival, dest = legs[-1].arrives, legs[-1].dest
-    if legs[0].departs < dep.ready_from:
-        out.add(2, did, legs[0].id, f"first flight departs {_when(sc, legs[0].departs, home)}, "
-                                    f"before ready_from {_when(sc, dep.ready_from)}")
+    if not rules.ready_by(dep, legs[0].departs):
+        out.add(TIMING, did, legs[0].id, f"first flight departs {_when(sc, legs[0].departs, home)}, "
+                                         f"before ready_from {_when(sc, dep.ready_from)}")
     if not rules.arrives_before_deadline(dep, arrival):
-        out.add(2, did, legs[-1].id, f"final arrival {_when(sc, arrival, dest)} is not before the deadline "
-                                     f"{_when(sc, dep.deadline)}")
+        out.add(TIMING, did, legs[-1].id, f"final arrival {_when(sc, arrival, dest)} is not before the deadline "
+                                          f"{_when(sc, dep.deadline)}")
     if e.pickup is None:
         return
     hit = rules.blocked_overlap(dep, e.pickup, arrival)
     if hit is not None:
-        out.add(2, did, None, f"pickup to arrival overlaps the blocked window [{_when(sc, hit[0])}, {_when(sc, hit[1])})")
+        out.add(TIMING, did, None, f"pickup to arrival overlaps the blocked window [{_when(sc, hit[0])}, {_when(sc, hit[1])})")
     if not rules.span_in_window(e.pickup, arrival, sc.horizon):
-        out.add(2, did, None, f"pickup {_when(sc, e.pickup, home)} to arrival {_when(sc, arrival, dest)} "
-                              f"is not inside the horizon")
+        out.add(TIMING, did, None, f"pickup {_when(sc, e.pickup, home)} to arrival {_when(sc, arrival, dest)} "
+                                   f"is not inside the horizon")
 
 
 # --- Rule 3: documents -----------------------------------------------------------------------
@@ -408,14 +401,14 @@ def _check_documents(sc: Scenario, e: _Entry, out: _Report) -> None:
     landing = rules.local_date(sc, last.arrives, last.dest)
     valid = f"{dep.document_valid_from.isoformat()}..{dep.document_valid_until.isoformat()}"
     if not rules.document_valid_on(dep, leaving):
-        out.add(3, dep.id, first.id, f"travel document (valid {valid}) is not valid on the departure day "
-                                     f"{leaving.isoformat()} at {first.origin}")
+        out.add(DOCUMENTS, dep.id, first.id, f"travel document (valid {valid}) is not valid on the departure day "
+                                             f"{leaving.isoformat()} at {first.origin}")
     if not rules.document_valid_on(dep, landing):
-        out.add(3, dep.id, last.id, f"travel document (valid {valid}) is not valid on the arrival day "
-                                    f"{landing.isoformat()} at {last.dest}")
+        out.add(DOCUMENTS, dep.id, last.id, f"travel document (valid {valid}) is not valid on the arrival day "
+                                            f"{landing.isoformat()} at {last.dest}")
     if not rules.fit_to_fly_on(dep, landing):
-        out.add(3, dep.id, last.id, f"fit to fly until {dep.fit_to_fly_until.isoformat()}, "
-                                    f"but arrives on {landing.isoformat()} at {last.dest}")
+        out.add(DOCUMENTS, dep.id, last.id, f"fit to fly until {dep.fit_to_fly_until.isoformat()}, "
+                                            f"but arrives on {landing.isoformat()} at {last.dest}")
 
 
 # --- Rule 5: medical -------------------------------------------------------------------------
@@ -425,32 +418,32 @@ def _check_medical(sc: Scenario, e: _Entry, out: _Report) -> None:
     if dep.stretcher:
         for leg in e.known_legs:
             if not rules.stretcher_leg_ok(sc, leg):
-                out.add(5, did, leg.id, f"stretcher case on {leg.id}, which cannot take a stretcher")
+                out.add(MEDICAL, did, leg.id, f"stretcher case on {leg.id}, which cannot take a stretcher")
         if e.vehicle is not None and not e.vehicle.stretcher:
-            out.add(5, did, e.vehicle.id, f"stretcher case rides {e.vehicle.id}, which is no stretcher vehicle")
+            out.add(MEDICAL, did, e.vehicle.id, f"stretcher case rides {e.vehicle.id}, which is no stretcher vehicle")
     if rules.needs_medif(dep) and not e.underway:
         for leg in e.known_legs:
             if not rules.medif_ok(sc, leg):
                 lead = sc.airlines[leg.carrier].medif_lead_hours
-                out.add(5, did, leg.id, f"{leg.id} departs less than the MEDIF lead of {lead} h "
-                                        f"after planning_time")
+                out.add(MEDICAL, did, leg.id, f"{leg.id} departs less than the MEDIF lead of {lead} h "
+                                              f"after planning_time")
     medics = [m for m in e.members if m.listed_as == "medics"]
     if dep.medic_role is None:
         if medics:
-            out.add(5, did, medics[0].id, "no medic is asked for, yet a medic is assigned")
+            out.add(MEDICAL, did, medics[0].id, "no medic is asked for, yet a medic is assigned")
     else:
         if len(medics) != 1:
-            out.add(5, did, None, f"exactly one {dep.medic_role} must fly along, found {len(medics)} medics")
+            out.add(MEDICAL, did, None, f"exactly one {dep.medic_role} must fly along, found {len(medics)} medics")
         for m in medics:
             if m.person is not None and not rules.medic_qualifies(m.person, dep):
                 skills = ", ".join(sorted(dep.medical.medic_skills)) or "no particular skills"
-                out.add(5, did, m.id, f"{m.id} ({m.person.role}) cannot serve as {dep.medic_role} with {skills}")
+                out.add(MEDICAL, did, m.id, f"{m.id} ({m.person.role}) cannot serve as {dep.medic_role} with {skills}")
     limit = rules.travel_minutes_limit(dep)
     if limit is not None and e.pickup is not None and e.legs:
         handover = rules.handover_time(sc.reception[dep.reception], e.arrival)
         if handover - e.pickup > limit:
-            out.add(5, did, None, f"pickup to handover takes {(handover - e.pickup) / 60:.1f} h; "
-                                  f"at most {dep.medical.max_travel_hours} h")
+            out.add(MEDICAL, did, None, f"pickup to handover takes {(handover - e.pickup) / 60:.1f} h; "
+                                        f"at most {dep.medical.max_travel_hours} h")
 
 
 # --- Rules 6 and 8: escorts and minors -------------------------------------------------------
@@ -460,27 +453,27 @@ def _check_escorts(sc: Scenario, e: _Entry, out: _Report) -> None:
     need = rules.required_escorts(sc, dep)
     team = e.escorts
     if len(team) != need:
-        minor_floor = dep.kind == "minor" and not team and sc.parameters.escorts_by_risk[dep.risk] == 0
-        out.add(8 if minor_floor else 6, did, None,
+        minor_floor = not team and rules.minor_floor_applies(sc, dep)
+        out.add(MINORS if minor_floor else ESCORTS, did, None,
                 f"{len(team)} escort(s) fly along; exactly {need} required (risk {dep.risk}"
-                f"{', a minor has at least one' if dep.kind == 'minor' else ''})")
+                f"{', a minor has at least one' if rules.is_minor(dep) else ''})")
     if "team_leader" in rules.team_ok(dep, team):
-        out.add(6, did, None, f"a team of {len(team)} escorts needs a team_leader")
+        out.add(ESCORTS, did, None, f"a team of {len(team)} escorts needs a team_leader")
 
 
 def _check_minor(sc: Scenario, e: _Entry, out: _Report) -> None:
     dep = e.dep
-    if dep.kind != "minor":
+    if not rules.is_minor(dep):
         return
     rec = sc.reception[dep.reception]
     if not rules.minor_reception_ok(rec):
-        out.add(8, dep.id, rec.id, f"a minor goes only to a confirmed family, guardian or reception_facility; "
-                                   f"{rec.id} is a {'confirmed' if rec.confirmed else 'unconfirmed'} {rec.kind}")
+        out.add(MINORS, dep.id, rec.id, f"a minor goes only to a confirmed family, guardian or reception_facility; "
+                                        f"{rec.id} is a {'confirmed' if rec.confirmed else 'unconfirmed'} {rec.kind}")
     lacks = rules.team_ok(dep, e.escorts)
     if "minors" in lacks:
-        out.add(8, dep.id, None, "the escort team of a minor needs an escort with skill minors")
+        out.add(MINORS, dep.id, None, "the escort team of a minor needs an escort with skill minors")
     if f"sex {dep.sex}" in lacks:
-        out.add(8, dep.id, None, f"the escort team of a minor of sex {dep.sex} needs an escort of the same sex")
+        out.add(MINORS, dep.id, None, f"the escort team of a minor of sex {dep.sex} needs an escort of the same sex")
 
 
 # --- Rule 7: companions come home ------------------------------------------------------------
@@ -497,28 +490,28 @@ def _check_companions(sc: Scenario, e: _Entry, out: _Report) -> None:
         person = m.person
         if m.returns and e.legs:
             base = person.base if person else m.returns[-1].dest
-            _check_chain(sc, m.returns, {e.legs[-1].dest}, base, 7, did, m.id, "return itinerary", out)
+            _check_chain(sc, m.returns, {e.legs[-1].dest}, base, COMPANIONS, did, m.id, "return itinerary", out)
             earliest = e.arrival + rules.turnaround_minutes(sc)
             if m.returns[0].departs < earliest:
-                out.add(7, did, m.id, f"return {m.returns[0].id} leaves {m.returns[0].departs - e.arrival} min "
-                                      f"after the final arrival; at least {rules.turnaround_minutes(sc)} min")
+                out.add(COMPANIONS, did, m.id, f"return {m.returns[0].id} leaves {m.returns[0].departs - e.arrival} min "
+                                               f"after the final arrival; at least {rules.turnaround_minutes(sc)} min")
         if person is None:
             continue
         mission = _mission(e, m)
         if mission is not None:
             if mission[1] - mission[0] > rules.max_away_minutes(sc):
-                out.add(7, did, m.id, f"mission lasts {(mission[1] - mission[0]) / 60:.1f} h; "
-                                      f"at most {sc.parameters.escort_max_away_hours} h")
+                out.add(COMPANIONS, did, m.id, f"mission lasts {(mission[1] - mission[0]) / 60:.1f} h; "
+                                               f"at most {sc.parameters.escort_max_away_hours} h")
             if not rules.span_in_any(mission[0], mission[1], person.available):
-                out.add(7, did, m.id, f"mission {_when(sc, mission[0])} to {_when(sc, mission[1], person.base)} "
-                                      f"is not inside one availability window")
+                out.add(COMPANIONS, did, m.id, f"mission {_when(sc, mission[0])} to {_when(sc, mission[1], person.base)} "
+                                               f"is not inside one availability window")
         for leg in e.known_legs + m.known_returns:
             problem = rules.visa_problem(sc, person, [leg])
             if problem is not None:
                 country, day = problem
                 has = person.visas.get(country)
-                out.add(7, did, m.id, f"lands in {country} ({leg.dest}, {leg.id}) on {day.isoformat()} local; "
-                                      f"visa {'valid until ' + has.isoformat() if has else 'missing'}")
+                out.add(COMPANIONS, did, m.id, f"lands in {country} ({leg.dest}, {leg.id}) on {day.isoformat()} local; "
+                                               f"visa {'valid until ' + has.isoformat() if has else 'missing'}")
 
 
 def _check_missions_overlap(sc: Scenario, entries: list[_Entry], out: _Report) -> None:
@@ -535,8 +528,8 @@ def _check_missions_overlap(sc: Scenario, entries: list[_Entry], out: _Report) -
                 if s2 >= e1 + rules.rest_minutes(sc):
                     break
                 if rules.missions_clash(sc, (s1, e1), (s2, e2)):
-                    out.add(7, d2, cid, f"mission for {d2} starts {_when(sc, s2)}, before the mission for {d1} "
-                                        f"(until {_when(sc, e1)}) plus {sc.parameters.escort_rest_hours} h rest is over")
+                    out.add(COMPANIONS, d2, cid, f"mission for {d2} starts {_when(sc, s2)}, before the mission for {d1} "
+                                                 f"(until {_when(sc, e1)}) plus {sc.parameters.escort_rest_hours} h rest is over")
 
 
 # --- Rule 9: reception -----------------------------------------------------------------------
@@ -546,17 +539,17 @@ def _check_reception(sc: Scenario, e: _Entry, out: _Report) -> None:
     rec = sc.reception[dep.reception]
     handover = e.raw.get("handover") if isinstance(e.raw.get("handover"), dict) else {}
     if handover.get("reception") != rec.id:
-        out.add(9, did, rec.id, f"handover.reception is {handover.get('reception')!r}; the departure goes to {rec.id}")
+        out.add(RECEPTION, did, rec.id, f"handover.reception is {handover.get('reception')!r}; the departure goes to {rec.id}")
     if not rec.confirmed:
-        out.add(9, did, rec.id, f"reception {rec.id} has not confirmed")
+        out.add(RECEPTION, did, rec.id, f"reception {rec.id} has not confirmed")
     if not e.legs:
         return
     at = rules.handover_time(rec, e.arrival)
     if e.stated_handover is not None and e.stated_handover != at:
-        out.add(9, did, rec.id, f"handover time {_when(sc, e.stated_handover, rec.airport)} should be "
-                                f"{_when(sc, at, rec.airport)} (final arrival + {rec.transfer_minutes} min transfer)")
+        out.add(RECEPTION, did, rec.id, f"handover time {_when(sc, e.stated_handover, rec.airport)} should be "
+                                        f"{_when(sc, at, rec.airport)} (final arrival + {rec.transfer_minutes} min transfer)")
     if rec.airport in sc.airports and not rules.reception_open_at(sc, rec, at):
-        out.add(9, did, rec.id, f"reception {rec.id} is closed at handover {_when(sc, at, rec.airport)}")
+        out.add(RECEPTION, did, rec.id, f"reception {rec.id} is closed at handover {_when(sc, at, rec.airport)}")
 
 
 # --- Rule 4: seats ---------------------------------------------------------------------------
@@ -577,35 +570,34 @@ def _check_seats(sc: Scenario, entries: list[_Entry], out: _Report) -> None:
     for fid, n in used.items():
         leg = sc.flights[fid]
         if n > leg.seats:
-            out.add(4, None, fid, f"{n} seats used on {fid}; it holds {leg.seats}")
+            out.add(SEATS, None, fid, f"{n} seats used on {fid}; it holds {leg.seats}")
     for fid, deps in escorted.items():
         cap = rules.escorted_cap(sc, sc.flights[fid])
         if len(deps) > cap:
-            out.add(4, None, fid, f"{len(deps)} escorted returnees on {fid} ({', '.join(deps)}); "
-                                  f"carrier {sc.flights[fid].carrier} takes at most {cap}")
+            out.add(SEATS, None, fid, f"{len(deps)} escorted returnees on {fid} ({', '.join(deps)}); "
+                                      f"carrier {sc.flights[fid].carrier} takes at most {cap}")
 
 
 # --- Rule 10: families -----------------------------------------------------------------------
 
 def _check_families(sc: Scenario, plan: Any, entries: list[_Entry], out: _Report) -> None:
     planned = {e.dep.id: e for e in entries}
-    groups: dict[str, list[Departure]] = {}
-    for dep in sc.departures.values():
-        if dep.family_group is not None:
-            groups.setdefault(dep.family_group, []).append(dep)
-    for group, members in groups.items():
+    for members in rules.family_units(sc):
+        group = members[0].family_group
+        if group is None:
+            continue
         on = [d for d in members if d.id in planned]
         if not on:
             continue
         for d in members:
             if d.id not in planned:
-                out.add(10, d.id, group, f"family {group}: {d.id} is not planned while "
-                                         f"{', '.join(x.id for x in on)} is planned")
+                out.add(FAMILIES, d.id, group, f"family {group}: {d.id} is not planned while "
+                                               f"{', '.join(x.id for x in on)} is planned")
         first = planned[on[0].id].raw.get("flights")
         for d in on[1:]:
             if planned[d.id].raw.get("flights") != first:
-                out.add(10, d.id, group, f"family {group}: {d.id} flies {planned[d.id].raw.get('flights')}, "
-                                         f"{on[0].id} flies {first}")
+                out.add(FAMILIES, d.id, group, f"family {group}: {d.id} flies {planned[d.id].raw.get('flights')}, "
+                                               f"{on[0].id} flies {first}")
 
 
 # --- Rule 11: vehicles -----------------------------------------------------------------------
@@ -617,24 +609,24 @@ def _check_vehicles(sc: Scenario, entries: list[_Entry], out: _Report) -> None:
     for e in entries:
         if e.vehicle is None or e.pickup is None:
             continue
-        share = e.dep.family_group if e.dep.family_group is not None else ("alone", e.dep.id)
         airport = e.airport if isinstance(e.airport, str) else None
-        key = (e.vehicle.id, e.dep.pickup_location, e.pickup, airport, share)
+        key = (e.vehicle.id, e.dep.pickup_location, e.pickup, airport, rules.trip_party(e.dep))
         trips.setdefault(key, []).append(e)
     runs: dict[str, list[tuple[int, int, list[str]]]] = {}
     for (vid, location, pickup, airport, _), members in trips.items():
         vehicle = sc.vehicles[vid]
         names = ", ".join(m.dep.id for m in members)
-        people = sum(1 + len(m.seated) for m in members)
-        if people > vehicle.seats:
-            out.add(11, members[0].dep.id, vid, f"{people} passengers ({names}) in {vid}, which seats {vehicle.seats}")
-        drive = sc.locations[location].drive_minutes.get(airport) if airport is not None else None
+        people = sum(rules.passengers(len(m.seated)) for m in members)
+        # A stretcher case in a plain vehicle is rule 5's to report (module docstring): seats only here.
+        if not rules.vehicle_fits(vehicle, people, stretcher=False):
+            out.add(VEHICLES, members[0].dep.id, vid, f"{people} passengers ({names}) in {vid}, which seats {vehicle.seats}")
+        drive = rules.drive_minutes(sc, members[0].dep, airport) if airport is not None else None
         if drive is None:
             continue  # the airport is unreachable or unknown: rule 1 reports it
         busy = rules.vehicle_busy(pickup, drive)
         if not rules.span_in_any(busy[0], busy[1], vehicle.available):
-            out.add(11, members[0].dep.id, vid, f"{vid} is busy {_when(sc, busy[0])} to {_when(sc, busy[1])}, "
-                                                f"outside its availability")
+            out.add(VEHICLES, members[0].dep.id, vid, f"{vid} is busy {_when(sc, busy[0])} to {_when(sc, busy[1])}, "
+                                                      f"outside its availability")
         runs.setdefault(vid, []).append((busy[0], busy[1], [m.dep.id for m in members]))
     for vid, spans in runs.items():
         spans.sort()
@@ -642,5 +634,5 @@ def _check_vehicles(sc: Scenario, entries: list[_Entry], out: _Report) -> None:
             for s2, e2, n2 in spans[i + 1:]:
                 if s2 >= e1:
                     break
-                out.add(11, n2[0], vid, f"{vid} is double-booked: trip for {', '.join(n2)} from {_when(sc, s2)} "
-                                        f"overlaps trip for {', '.join(n1)} until {_when(sc, e1)}")
+                out.add(VEHICLES, n2[0], vid, f"{vid} is double-booked: trip for {', '.join(n2)} from {_when(sc, s2)} "
+                                              f"overlaps trip for {', '.join(n1)} until {_when(sc, e1)}")

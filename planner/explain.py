@@ -13,6 +13,7 @@ from datetime import date
 from . import rules, timeutil
 from .candidates import Candidates, Finding, Unit
 from .greedy import Ledger, try_option
+from .rulebook import rule_of
 from .selection import Selection
 
 MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -23,7 +24,7 @@ MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "Au
 
 @dataclass(frozen=True)
 class Reason:
-    rule: int
+    rule: int  # from the rulebook, by code
     code: str
     nl: str
     en: str
@@ -136,18 +137,18 @@ def finding_reason(cands: Candidates, f: Finding) -> Reason:
         en = f"No flight to {d['airport']} with {d['seats']} seats for the returnee and companions"
     else:
         nl = en = code
-    return Reason(f.rule, code, nl, en)
+    return Reason(rule_of(code), code, nl, en)
 
 
 _CONTENTION = {
-    "seats_full": (4, "alle stoelen zijn al ingezet voor andere vertrekken", "all seats are taken by other departures"),
-    "airline_cap": (4, "het maximum aantal begeleide terugkeerders per vlucht is bereikt",
+    "seats_full": ("alle stoelen zijn al ingezet voor andere vertrekken", "all seats are taken by other departures"),
+    "airline_cap": ("het maximum aantal begeleide terugkeerders per vlucht is bereikt",
                     "the airline's limit of escorted returnees per flight is reached"),
-    "escorts_busy": (6, "alle geschikte escorts zijn al ingezet", "every suitable escort is already deployed"),
-    "medic_busy": (5, "alle geschikte medici zijn al ingezet", "every suitable medic is already deployed"),
-    "vehicle_busy": (11, "alle geschikte voertuigen zijn al ingezet", "every suitable vehicle is already in use"),
+    "escorts_busy": ("alle geschikte escorts zijn al ingezet", "every suitable escort is already deployed"),
+    "medic_busy": ("alle geschikte medici zijn al ingezet", "every suitable medic is already deployed"),
+    "vehicle_busy": ("alle geschikte voertuigen zijn al ingezet", "every suitable vehicle is already in use"),
     # Only a search stopped by its time limit leaves out a departure that still fits: say so.
-    "still_fits": (0, "het vertrek past nog, maar is binnen de rekentijd niet ingepland",
+    "still_fits": ("het vertrek past nog, maar is binnen de rekentijd niet ingepland",
                    "the departure still fits but was not planned within the time limit"),
 }
 
@@ -162,12 +163,12 @@ def contention_reasons(cands: Candidates, unit: Unit, ledger: Ledger) -> list[Re
         causes.setdefault(code, []).append(rules.local_date(sc, opt.first_departs, opt.legs[0].origin))
     out = []
     for code, days in sorted(causes.items(), key=lambda kv: -len(kv[1])):
-        rule, nl, en = _CONTENTION[code]
+        nl, en = _CONTENTION[code]
         when_nl, when_en = _span(min(days), max(days))
-        out.append(Reason(rule, code, f"Op alle {len(days)} passende vluchtopties {when_nl}: {nl}",
+        out.append(Reason(rule_of(code), code, f"Op alle {len(days)} passende vluchtopties {when_nl}: {nl}",
                           f"On all {len(days)} fitting flight options {when_en}: {en}"))
     if len(unit.members) > 1:
-        out.append(Reason(10, "family", "Het gezin reist samen of niet: voor alle gezinsleden samen is geen plek",
+        out.append(Reason(rule_of("family"), "family", "Het gezin reist samen of niet: voor alle gezinsleden samen is geen plek",
                           "The family travels together or not at all: there is no room for all members together"))
     return out
 
@@ -185,7 +186,7 @@ def unplanned_reasons(cands: Candidates, selection: Selection) -> dict[str, list
             reasons = contention_reasons(cands, unit, ledger)
         else:
             reasons = [finding_reason(cands, f) for f in unit.diagnosis]
-        reasons = reasons or [Reason(0, "unknown", "Geen geldige planning gevonden", "No valid plan found")]
+        reasons = reasons or [Reason(rule_of("unknown"), "unknown", "Geen geldige planning gevonden", "No valid plan found")]
         for dep in unit.members:
             out[dep.id] = reasons
     return out

@@ -22,6 +22,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import rules, timeutil
+from .domain import Departure, Flight, Scenario
+from .loading.scenario import add_receptions, parse_departures, parse_scenario
+
 FORMAT = "vertrekplanner/scenario@1"
 HOME_TZ = "Europe/Amsterdam"
 HOME_BASE = "AMS"
@@ -233,17 +237,6 @@ def _at(day: date, minute_of_day: int, tz: str) -> int:
 
 def _iso(minutes: int, tz: str) -> str:
     return datetime.fromtimestamp(minutes * 60, _zone(tz)).isoformat()
-
-
-def _parse(text: str) -> int:
-    dt = datetime.fromisoformat(text)
-    if dt.tzinfo is None:
-        raise ValueError(f"instant without UTC offset: {text}")
-    return int(dt.timestamp()) // 60
-
-
-def _local(minutes: int, tz: str) -> datetime:
-    return datetime.fromtimestamp(minutes * 60, _zone(tz))
 
 
 def _hhmm(minute_of_day: int) -> str:
@@ -473,66 +466,53 @@ def _reception(rng: random.Random, horizon_days: int) -> list[dict]:
 # plannability with unlimited escorts, medics, seats and vehicles
 
 class _Network:
-    """Scenario facts indexed for the plannability search (instants in minutes, UTC)."""
+    """A loaded scenario with its flights indexed for the plannability search.
 
-    def __init__(self, scenario: dict):
-        p = scenario["parameters"]
-        self.checkin = p["checkin_minutes"]
-        self.default_mct = p["min_connection_minutes"]
-        self.escorts_by_risk = p["escorts_by_risk"]
-        self.turnaround = p["escort_min_turnaround_minutes"]
-        self.max_away = p["escort_max_away_hours"] * 60
-        self.stretcher_seats = p["stretcher_seats"]
-        self.max_connections = p["max_connections"]
-        self.planning = _parse(scenario["planning_time"])
-        self.h_start, self.h_end = (_parse(t) for t in scenario["horizon"])
-        self.tz = {}
-        self.mct = {}
-        for a in scenario.get("airports") or []:
-            self.tz[a["iata"]] = a["timezone"]
-            if a.get("mct_minutes") is not None:
-                self.mct[a["iata"]] = a["mct_minutes"]
-        self.airlines = {a["code"]: a for a in scenario["airlines"]}
-        self.locations = {loc["id"]: loc for loc in scenario["locations"]}
-        self.reception = {r["id"]: r for r in scenario["reception"]}
-        # leg: (dep, arr, carrier, seats, stretcher, dep_date, arr_date, from, to)
-        self.routes: dict[tuple[str, str], list[tuple]] = {}
-        for f in scenario["flights"]:
-            if f.get("cancelled") or f["seats"] < 1:
+    The facts are the planner's own: the scenario is read by the planner's loader and every rule
+    is decided by ``planner.rules``; only the search for itineraries is the generator's (it
+    bounds a connection's wait, which the planner does not).
+    """
+
+    def __init__(self, sc: Scenario):
+        self.sc = sc
+        self.raw_reception: dict[str, dict] = {}  # records the builder adds and may still change
+        self.routes: dict[tuple[str, str], list[Flight]] = {}
+        for f in sc.flights.values():
+            if f.cancelled or f.seats < 1:
                 continue
-            dep, arr = _parse(f["departs"]), _parse(f["arrives"])
-            carrier = self.airlines[f["carrier"]]
-            leg = (dep, arr, f["carrier"], f["seats"], bool(f["stretcher"] and carrier["accepts_stretcher"]),
-                   f["departs"][:10], f["arrives"][:10], f["from"], f["to"])
-            self.routes.setdefault((f["from"], f["to"]), []).append(leg)
+            self.routes.setdefault((f.origin, f.dest), []).append(f)
         self.outgoing: dict[str, set[str]] = {}
         for (a, b), legs in self.routes.items():
-            legs.sort()
+            legs.sort(key=lambda f: (f.departs, f.arrives, f.carrier, f.seats, rules.stretcher_leg_ok(sc, f)))
             self.outgoing.setdefault(a, set()).add(b)
-        self.deps = {k: [leg[0] for leg in v] for k, v in self.routes.items()}
+        self.deps = {k: [leg.departs for leg in v] for k, v in self.routes.items()}
         self.suffix_arr = {}
         for k, v in self.routes.items():
             best, suf = math.inf, [0] * len(v)
             for i in range(len(v) - 1, -1, -1):
-                best = min(best, v[i][1])
+                best = min(best, v[i].arrives)
                 suf[i] = best
             self.suffix_arr[k] = suf
         self._returns: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
 
-    def zone(self, iata: str) -> str:
-        if iata not in self.tz:
-            self.tz[iata] = _tz(iata)
-        return self.tz[iata]
+    def add_reception(self, record: dict) -> None:
+        self.raw_reception[record["id"]] = record
+        add_receptions(self.sc, [record])
 
-    def mct_at(self, iata: str) -> int:
-        return self.mct.get(iata, self.default_mct)
+    def departure(self, record: dict) -> Departure:
+        """A drawn departure record read by the planner's loader (its reception re-read too: the
+        builder may still change a reception it has just added)."""
+        if record["reception"] in self.raw_reception:
+            add_receptions(self.sc, [self.raw_reception[record["reception"]]])
+        draft = dict(record, id=record["id"] or "draft", person=dict(record["person"], ref=record["person"]["ref"] or "draft"))
+        return parse_departures(self.sc, [draft])[draft["id"]]
 
     def hubs(self, a: str, b: str) -> list[str]:
-        if self.max_connections < 1:
+        if self.sc.parameters.max_connections < 1:
             return []
         return [h for h in self.outgoing.get(a, ()) if h != b and b in self.outgoing.get(h, ())]
 
-    def itineraries(self, a: str, b: str, lo: int, hi: int, max_wait: int | None = None):
+    def itineraries(self, a: str, b: str, lo: float, hi: float, max_wait: int | None = None):
         """Itineraries a→b (direct or one connection) whose first leg departs in [lo, hi)."""
         legs = self.routes.get((a, b), [])
         deps = self.deps.get((a, b), [])
@@ -541,10 +521,10 @@ class _Network:
         for h in self.hubs(a, b):
             first, fdeps = self.routes[(a, h)], self.deps[(a, h)]
             second, sdeps = self.routes[(h, b)], self.deps[(h, b)]
-            mct = self.mct_at(h)
+            mct = rules.connection_minutes(self.sc, h)
             for i in range(bisect_left(fdeps, lo), bisect_left(fdeps, hi)):
                 l1 = first[i]
-                t = l1[1] + mct
+                t = l1.arrives + mct
                 j = bisect_left(sdeps, t)
                 while j < len(second) and (max_wait is None or sdeps[j] <= t + max_wait):
                     yield (l1, second[j])
@@ -554,7 +534,7 @@ class _Network:
         """Earliest arrival at base of an itinerary leaving a at or after `after`."""
         key = (a, base)
         if key not in self._returns:
-            options = [(it[0][0], it[-1][1]) for it in self.itineraries(a, base, -math.inf, math.inf, 36 * 60)]
+            options = [(it[0].departs, it[-1].arrives) for it in self.itineraries(a, base, -math.inf, math.inf, 36 * 60)]
             options.sort()
             deps = [d for d, _ in options]
             best, suf = math.inf, [0] * len(options)
@@ -576,107 +556,78 @@ class _Network:
         for h in self.hubs(a, b):
             first, fdeps = self.routes[(a, h)], self.deps[(a, h)]
             sdeps, suf = self.deps[(h, b)], self.suffix_arr[(h, b)]
-            mct = self.mct_at(h)
+            mct = rules.connection_minutes(self.sc, h)
             for k in range(bisect_left(fdeps, lo), bisect_left(fdeps, hi)):
-                j = bisect_left(sdeps, first[k][1] + mct)
+                j = bisect_left(sdeps, first[k].arrives + mct)
                 if j < len(suf):
                     best = min(best, suf[j])
         return best
 
-
-def _member(net: _Network, d: dict) -> dict:
-    """The facts of one departure that the plannability search needs."""
-    med = d.get("medical") or {}
-    escorts = net.escorts_by_risk[d["risk"]]
-    if d["kind"] == "minor":
-        escorts = max(1, escorts)
-    medic = 1 if med.get("medic_role") else 0
-    stretcher = bool(med.get("stretcher"))
-    need = bool(stretcher or med.get("wheelchair") or med.get("oxygen") or medic)
-    rec = net.reception[d["reception"]]
-    return {
-        "id": d["id"], "kind": d["kind"], "location": net.locations[d["pickup"]["location"]],
-        "win": tuple(_parse(t) for t in d["pickup"]["window"]), "ready": _parse(d["ready_from"]),
-        "deadline": _parse(d["deadline"]), "blocked": [tuple(_parse(t) for t in w) for w in d.get("blocked") or []],
-        "rec": rec, "dest": rec["airport"], "doc": (d["travel_document"]["valid_from"],
-                                                    d["travel_document"]["valid_until"]),
-        "fit": d.get("fit_to_fly_until"), "stretcher": stretcher, "medical_need": need,
-        "companions": escorts + medic, "escorted": escorts > 0,
-        "seats": (net.stretcher_seats if stretcher else 1) + escorts + medic,
-        "max_travel": med["max_travel_hours"] * 60 if med.get("max_travel_hours") else None,
-        "dest_ok": rec["airport"] in d["destination_airports"],
-    }
+    def first_departures(self, dep: Departure) -> dict[str, tuple[int, int]]:
+        """Per departure airport, the first legs' departures rule 2 allows, as [lo, hi) for the search."""
+        spans = {a: rules.first_departure_span(self.sc, dep, a) for a in rules.departure_airports(self.sc, dep)}
+        return {a: (span[0], span[1] + 1) for a, span in spans.items() if span is not None}
 
 
-def _handover_open(net: _Network, rec: dict, arrival: int) -> bool:
-    t = _local(arrival + rec["transfer_minutes"], net.zone(rec["airport"]))
-    if t.date().isoformat() in rec.get("closed_dates", ()):
+def _static_ok(sc: Scenario, dep: Departure) -> bool:
+    """What rules 1, 8 and 9 decide before any flight: a confirmed reception at a destination
+    airport, of a kind a minor may go to."""
+    rec = sc.reception[dep.reception]
+    if not rec.confirmed or rec.airport not in dep.destination_airports:
         return False
-    span = rec["open"].get(WEEKDAYS[t.weekday()])
-    if not span:
+    return not rules.is_minor(dep) or rules.minor_reception_ok(rec)
+
+
+def _member_ok(sc: Scenario, dep: Departure, legs: tuple[Flight, ...], pickup: int) -> bool:
+    """Rules 2, 3, 5 and 9 for one returnee on an itinerary, as the planner reads them."""
+    first, last = legs[0], legs[-1]
+    if rules.blocked_overlap(dep, pickup, last.arrives) is not None:
         return False
-    minute = t.hour * 60 + t.minute
-    o, c = (int(x[:2]) * 60 + int(x[3:]) for x in span)
-    return o <= minute < c
-
-
-def _static_ok(m: dict) -> bool:
-    rec = m["rec"]
-    if not rec["confirmed"] or not m["dest_ok"]:
+    dep_day = rules.local_date(sc, first.departs, first.origin)
+    arr_day = rules.local_date(sc, last.arrives, last.dest)
+    if not (rules.document_valid_on(dep, dep_day) and rules.document_valid_on(dep, arr_day)
+            and rules.fit_to_fly_on(dep, arr_day)):
         return False
-    if m["kind"] == "minor" and rec["kind"] not in ("family", "guardian", "reception_facility"):
+    rec = sc.reception[dep.reception]
+    handover = rules.handover_time(rec, last.arrives)
+    limit = rules.travel_minutes_limit(dep)
+    if limit is not None and handover - pickup > limit:
         return False
-    return m["doc"][0] <= m["doc"][1]
+    return rules.reception_open_at(sc, rec, handover)
 
 
-def _feasible(net: _Network, members: list[dict], max_wait: int = 24 * 60) -> bool:
+def _feasible(net: _Network, members: list[Departure], max_wait: int = 24 * 60) -> bool:
     """True when one itinerary serves all members (a family flies together) under every rule that
     holds with unlimited escorts, medics, seats and vehicles; connections wait at most max_wait."""
+    sc = net.sc
     lead = members[0]
-    if not all(_static_ok(m) for m in members):
+    if not all(_static_ok(sc, m) for m in members):
         return False
-    seats = sum(m["seats"] for m in members)
-    escorted = sum(1 for m in members if m["escorted"])
-    stretcher = any(m["stretcher"] for m in members)
-    need = any(m["medical_need"] for m in members)
-    companions = any(m["companions"] for m in members)
-    dest = lead["dest"]
-    win_s, win_e = lead["win"]
-    for origin, drive in sorted(lead["location"]["drive_minutes"].items(), key=lambda x: x[1]):
-        before = net.checkin + drive
-        lo = max(max(m["ready"] for m in members), win_s + before, net.planning + before, net.h_start + before)
-        hi = win_e + before
+    seats = sum(rules.party_seats(sc, m) for m in members)
+    escorted = sum(1 for m in members if rules.escorted(sc, m))
+    stretcher = any(m.stretcher for m in members)
+    medif = any(rules.needs_medif(m) for m in members)
+    companions = any(rules.companions_needed(sc, m) for m in members)
+    latest = min(rules.latest_arrival(sc, m) for m in members)
+    dest = sc.reception[lead.reception].airport
+    drives = sc.locations[lead.pickup_location].drive_minutes
+    spans = [net.first_departures(m) for m in members]
+    for origin in sorted(drives, key=drives.get):
+        if not all(origin in s for s in spans):
+            continue
+        lo, hi = max(s[origin][0] for s in spans), min(s[origin][1] for s in spans)
         for it in net.itineraries(origin, dest, lo, hi, max_wait):
-            dep, arr = it[0][0], it[-1][1]
-            pickup = dep - before
-            if arr > net.h_end or any(arr >= m["deadline"] for m in members):
+            arr = it[-1].arrives
+            if arr > latest:
                 continue
-            ok = True
-            for leg in it:
-                airline = net.airlines[leg[2]]
-                if leg[3] < seats or (stretcher and not leg[4]) or escorted > airline["max_escorted_per_flight"] \
-                        or (need and leg[0] < net.planning + airline["medif_lead_hours"] * 60):
-                    ok = False
-                    break
-            if not ok:
+            if any(leg.seats < seats or (stretcher and not rules.stretcher_leg_ok(sc, leg))
+                   or escorted > rules.escorted_cap(sc, leg) or (medif and not rules.medif_ok(sc, leg)) for leg in it):
                 continue
-            dep_date, arr_date = it[0][5], it[-1][6]
-            for m in members:
-                if any(pickup < e and s < arr for s, e in m["blocked"]):
-                    ok = False
-                elif not (m["doc"][0] <= dep_date <= m["doc"][1] and m["doc"][0] <= arr_date <= m["doc"][1]):
-                    ok = False
-                elif m["fit"] is not None and m["fit"] < arr_date:
-                    ok = False
-                elif m["max_travel"] is not None and arr + m["rec"]["transfer_minutes"] - pickup > m["max_travel"]:
-                    ok = False
-                elif not _handover_open(net, m["rec"], arr):
-                    ok = False
-                if not ok:
-                    break
-            if not ok:
+            pickup = rules.pickup_time(sc, lead, origin, it[0].departs)
+            if not all(_member_ok(sc, m, it, pickup) for m in members):
                 continue
-            if companions and net.earliest_home(dest, arr + net.turnaround) > pickup + net.max_away:
+            if companions and net.earliest_home(dest, arr + rules.turnaround_minutes(sc)) > \
+                    pickup + rules.max_away_minutes(sc):
                 continue
             return True
     return False
@@ -686,15 +637,12 @@ def plannable_in_principle(scenario: dict) -> dict[str, bool]:
     """Per departure: whether some itinerary satisfies every rule that holds with unlimited
     escorts, medics, seats and vehicles (family groups together). A True is proven by an
     itinerary found; a False means no itinerary with at most a day's connection was found."""
-    net = _Network(scenario)
-    groups: dict[str, list[dict]] = {}
-    for d in scenario["departures"]:
-        groups.setdefault(d.get("family_group") or d["id"], []).append(_member(net, d))
+    net = _Network(parse_scenario(scenario))
     out = {}
-    for members in groups.values():
+    for members in rules.family_units(net.sc):
         ok = _feasible(net, members)
         for m in members:
-            out[m["id"]] = ok
+            out[m.id] = ok
     return out
 
 
@@ -710,7 +658,8 @@ class _Builder:
             self.by_country.setdefault(r["country"], []).append(r)
         self.countries = list(DESTINATIONS)
         self.weights = [DESTINATIONS[c][2] for c in self.countries]
-        stretcher_airports = {leg[8] for legs in net.routes.values() for leg in legs if leg[4]}
+        stretcher_airports = {leg.dest for legs in net.routes.values() for leg in legs
+                              if rules.stretcher_leg_ok(net.sc, leg)}
         self.stretcher_countries = [c for c in self.countries
                                     if any(a in stretcher_airports for a in DESTINATIONS[c][0])]
         self.no_stretcher_countries = [c for c in self.countries if c not in self.stretcher_countries]
@@ -738,7 +687,7 @@ class _Builder:
                                 name, opening)
         self.by_country[country].append(rec)
         self.sc["reception"].append(rec)
-        self.net.reception[rec["id"]] = rec
+        self.net.add_reception(rec)
         return rec
 
     def _medical(self, kind: str, stretcher: bool | None = None) -> dict | None:
@@ -836,7 +785,7 @@ class _Builder:
         for _ in range(60):
             d = self.draw(kind, **kw)
             d["id"] = "candidate"
-            if _feasible(self.net, [_member(self.net, d)]):
+            if _feasible(self.net, [self.net.departure(d)]):
                 return d
         raise RuntimeError(f"could not draw a plannable {kind} departure")
 
@@ -857,7 +806,7 @@ class _Builder:
                 members.append(m)
             for i, m in enumerate(members):
                 m["id"] = f"candidate-{i}"
-            if _feasible(self.net, [_member(self.net, m) for m in members]):
+            if _feasible(self.net, [self.net.departure(m) for m in members]):
                 return members
         raise RuntimeError("could not draw a plannable family")
 
@@ -879,28 +828,29 @@ class _Builder:
         if reason == "reception_unconfirmed":
             kind = rng.choice(("medical", "minor", "minor", "other"))
             d = self.plannable(kind)
-            rec = net.reception[d["reception"]]
+            airport = net.sc.reception[d["reception"]].airport
             same = [r for r in self.by_country[d["destination_country"]]
-                    if not r["confirmed"] and r["airport"] == rec["airport"]
+                    if not r["confirmed"] and r["airport"] == airport
                     and (kind != "minor" or r["kind"] in ("family", "guardian"))]
             if same:
                 d["reception"] = rng.choice(same)["id"]
             else:
                 d["reception"] = self._add_reception(d["destination_country"],
                                                      "family" if kind != "medical" else "care_facility",
-                                                     rec["airport"], False)["id"]
+                                                     airport, False)["id"]
             return d
         kind = "medical" if reason in ("fit_to_fly_expires", "journey_too_long") else \
             rng.choice(("medical", "minor", "other"))
         d = self.plannable(kind)
         if kind == "medical" and reason == "journey_too_long" and not d["medical"].get("max_travel_hours"):
             return None
-        m = _member(net, d)
-        drives = m["location"]["drive_minutes"]
+        sc = net.sc
+        dep = net.departure(d)
+        dest = sc.reception[dep.reception].airport
+        spans = net.first_departures(dep)
         if reason in ("document_expires", "fit_to_fly_expires"):
-            first = min(net.earliest_arrival(o, m["dest"], max(m["ready"], m["win"][0] + net.checkin + dm),
-                                             m["win"][1] + net.checkin + dm) for o, dm in drives.items())
-            last_ok = (_local(int(first), net.zone(m["dest"])).date() - timedelta(days=rng.choice((1, 1, 2, 3))))
+            first = min(net.earliest_arrival(o, dest, lo, hi) for o, (lo, hi) in spans.items())
+            last_ok = rules.local_date(sc, int(first), dest) - timedelta(days=rng.choice((1, 1, 2, 3)))
             if reason == "document_expires":
                 doc = d["travel_document"]
                 doc["valid_until"] = last_ok.isoformat()
@@ -910,11 +860,10 @@ class _Builder:
                 d["fit_to_fly_until"] = last_ok.isoformat()
         elif reason == "journey_too_long":
             shortest = math.inf
-            for o, dm in drives.items():
-                lo = max(m["ready"], m["win"][0] + net.checkin + dm, net.planning + net.checkin + dm)
-                for it in net.itineraries(o, m["dest"], lo, m["win"][1] + net.checkin + dm, 24 * 60):
-                    shortest = min(shortest, it[-1][1] - it[0][0] + net.checkin + dm)
-            shortest = min(shortest, 24 * 60) + m["rec"]["transfer_minutes"]
+            for o, (lo, hi) in spans.items():
+                for it in net.itineraries(o, dest, lo, hi, 24 * 60):
+                    shortest = min(shortest, it[-1].arrives - rules.pickup_time(sc, dep, o, it[0].departs))
+            shortest = min(shortest, 24 * 60) + sc.reception[dep.reception].transfer_minutes
             hours = shortest // 60 - rng.choice((1, 2, 3))
             if hours < 5:
                 return None
@@ -922,12 +871,12 @@ class _Builder:
         elif reason == "reception_closed":
             arrivals = []
             for (a, b), legs in net.routes.items():
-                if b == m["dest"]:
-                    arrivals += [leg[1] for leg in legs if m["ready"] <= leg[1] <= m["deadline"]]
+                if b == dest:
+                    arrivals += [leg.arrives for leg in legs if dep.ready_from <= leg.arrives <= dep.deadline]
             transfer = rng.choice((30, 45, 60))
-            tz = net.zone(m["dest"])
-            local = [_local(t + transfer, tz) for t in arrivals]
-            points = [(t.weekday(), t.hour * 60 + t.minute) for t in local]
+            # Handover instants as the planner reads opening hours: local weekday and minute of day.
+            local = [timeutil.local_minute_of_day(t + transfer, sc.tz(dest)) for t in arrivals]
+            points = [(day.weekday(), minute) for day, minute in local]
             patterns = [(range(5), 9 * 60, 12 * 60), (range(5), 13 * 60, 16 * 60), (range(4), 10 * 60, 14 * 60),
                         ((1, 3), 9 * 60, 13 * 60), ((0, 2, 4), 14 * 60, 17 * 60), (range(5), 8 * 60, 11 * 60),
                         ((5,), 10 * 60, 13 * 60), (range(5), 16 * 60, 19 * 60)]
@@ -935,11 +884,11 @@ class _Builder:
             for days_open, o, c in patterns:
                 if all(not (wd in days_open and o <= mm < c) for wd, mm in points):
                     opening = {WEEKDAYS[i]: [_hhmm(o), _hhmm(c)] for i in days_open}
-                    city = CITY_OF_AIRPORT.get(m["dest"], DESTINATIONS[d["destination_country"]][1])
+                    city = CITY_OF_AIRPORT.get(dest, DESTINATIONS[d["destination_country"]][1])
                     kind_r, name = {"medical": ("care_facility", f"Outpatient rehabilitation clinic ({city})"),
                                     "minor": ("reception_facility", f"Child protection office ({city})"),
                                     "other": ("reception_facility", f"Returnee support office ({city})")}[kind]
-                    rec = self._add_reception(d["destination_country"], kind_r, m["dest"], True, name, opening)
+                    rec = self._add_reception(d["destination_country"], kind_r, dest, True, name, opening)
                     rec["transfer_minutes"] = transfer
                     rec["closed_dates"] = []
                     d["reception"] = rec["id"]
@@ -948,7 +897,7 @@ class _Builder:
         return d
 
     def verify_unplannable(self, d: dict) -> bool:
-        return not _feasible(self.net, [_member(self.net, d)], max_wait=10 ** 9)
+        return not _feasible(self.net, [self.net.departure(d)], max_wait=10 ** 9)
 
 
 def _departures(rng: random.Random, net: _Network, scenario: dict, size: str) -> tuple[list[dict], dict[str, str]]:
@@ -1069,7 +1018,7 @@ def generate_with_notes(size: str, seed: int) -> tuple[dict, dict[str, str]]:
         "reception": _reception(rng, days),
         "departures": [],
     }
-    net = _Network(scenario)
+    net = _Network(parse_scenario(scenario))
     scenario["departures"], notes = _departures(rng, net, scenario, size)
     _cover_rosters(rng, scenario, notes)
     return scenario, notes

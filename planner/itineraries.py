@@ -5,7 +5,7 @@ from bisect import bisect_left
 from typing import Callable, Iterator
 
 from . import rules
-from .scenario import Flight, Scenario
+from .domain import Flight, Scenario
 
 Itinerary = tuple[Flight, ...]
 

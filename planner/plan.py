@@ -9,7 +9,7 @@ import ortools
 
 from . import rules, timeutil
 from .explain import unplanned_reasons
-from .scenario import Scenario
+from .domain import Scenario
 from .solve import Result
 
 PLAN_FORMAT = "vertrekplanner/plan@1"

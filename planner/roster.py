@@ -12,7 +12,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .scenario import Companion
+from .domain import Companion
 
 _NEVER = np.iinfo(np.int64).max
 

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Callable, Iterable, Sequence
 
 from . import timeutil
-from .scenario import Companion, Departure, Flight, Reception, Scenario, Window
+from .domain import Companion, Departure, Flight, Reception, Scenario, Vehicle, Window
 
 MINORS_RECEPTION_KINDS = frozenset({"family", "guardian", "reception_facility"})
 
@@ -69,11 +69,51 @@ def layover_too_long(sc: Scenario, arriving: Flight, leaving: Flight) -> bool:
 # --- Rule 2: timing ------------------------------------------------------------------------
 
 def drive_minutes(sc: Scenario, dep: Departure, airport: str) -> int | None:
+    """Drive from the departure's pickup location to ``airport``; None where it cannot reach it."""
     return sc.locations[dep.pickup_location].drive_minutes.get(airport)
 
 
+def departure_airports(sc: Scenario, dep: Departure) -> frozenset[str]:
+    """The airports the departure's pickup location can reach (rule 1)."""
+    return frozenset(sc.locations[dep.pickup_location].drive_minutes)
+
+
+def checkin_time(sc: Scenario, first_departs: int) -> int:
+    return first_departs - sc.parameters.checkin_minutes
+
+
 def pickup_time(sc: Scenario, dep: Departure, airport: str, first_departs: int) -> int:
-    return first_departs - sc.parameters.checkin_minutes - sc.locations[dep.pickup_location].drive_minutes[airport]
+    """First leg's departure − check-in − the drive (rule 2)."""
+    return checkin_time(sc, first_departs) - sc.locations[dep.pickup_location].drive_minutes[airport]
+
+
+def before_planning_time(sc: Scenario, minute: int) -> bool:
+    """No pickup lies before planning_time (rule 2); one that does is already underway."""
+    return minute < sc.planning_time
+
+
+def ready_by(dep: Departure, first_departs: int) -> bool:
+    """The first leg departs no earlier than ready_from (rule 2)."""
+    return first_departs >= dep.ready_from
+
+
+def pickup_ok(sc: Scenario, dep: Departure, pickup: int) -> bool:
+    """A pickup inside the pickup window and not before planning_time (rule 2)."""
+    return instant_in_window(pickup, dep.pickup_window) and not before_planning_time(sc, pickup)
+
+
+def first_departure_span(sc: Scenario, dep: Departure, airport: str) -> Window | None:
+    """The first leg's departure times from ``airport`` that rule 2 allows, as [earliest, latest]
+    (both included), or None: the pickup lies in the window, not before planning_time nor the
+    horizon's start, and the first leg departs no earlier than ready_from."""
+    drive = drive_minutes(sc, dep, airport)
+    if drive is None:
+        return None
+    lead = sc.parameters.checkin_minutes + drive  # departs − pickup_time
+    earliest_pickup = max(dep.pickup_window[0], sc.planning_time, sc.horizon[0])
+    latest_pickup = dep.pickup_window[1] - 1  # the window's end is exclusive
+    lo, hi = max(earliest_pickup + lead, dep.ready_from), latest_pickup + lead
+    return (lo, hi) if lo <= hi else None
 
 
 def blocked_overlap(dep: Departure, start: int, end: int) -> Window | None:
@@ -85,6 +125,11 @@ def blocked_overlap(dep: Departure, start: int, end: int) -> Window | None:
 
 def arrives_before_deadline(dep: Departure, arrival: int) -> bool:
     return arrival < dep.deadline
+
+
+def latest_arrival(sc: Scenario, dep: Departure) -> int:
+    """The latest final arrival rule 2 allows: before the deadline and inside the horizon."""
+    return min(dep.deadline - 1, sc.horizon[1])
 
 
 # --- Rule 3: documents ---------------------------------------------------------------------
@@ -107,6 +152,11 @@ def returnee_seats(sc: Scenario, dep: Departure) -> int:
     return sc.parameters.stretcher_seats if dep.stretcher else 1
 
 
+def escorted(sc: Scenario, dep: Departure) -> bool:
+    """A returnee flying with one or more escorts counts against the carrier's cap (rule 4)."""
+    return required_escorts(sc, dep) > 0
+
+
 def escorted_cap(sc: Scenario, leg: Flight) -> int:
     """Returnees flying with one or more escorts that one leg of its carrier may take."""
     return sc.airlines[leg.carrier].max_escorted_per_flight
@@ -121,7 +171,8 @@ def stretcher_leg_ok(sc: Scenario, leg: Flight) -> bool:
 def needs_medif(dep: Departure) -> bool:
     """Any medical need (stretcher, wheelchair, oxygen or a medic) needs the airline's MEDIF;
     a departure of kind medical without one does not (spec: airlines, rule 5)."""
-    return dep.medical_need
+    m = dep.medical
+    return m is not None and (m.stretcher or m.wheelchair is not None or m.oxygen or m.medic_role is not None)
 
 
 def medif_due(sc: Scenario, legs: Sequence[Flight]) -> int:
@@ -150,9 +201,33 @@ def travel_minutes_limit(dep: Departure) -> int | None:
 
 # --- Rules 6 and 8: escorts and minors -----------------------------------------------------
 
+def is_minor(dep: Departure) -> bool:
+    """Only ``kind`` decides (rule 8), whatever the birth date."""
+    return dep.kind == "minor"
+
+
+def escorts_by_risk(sc: Scenario, dep: Departure) -> int:
+    return sc.parameters.escorts_by_risk[dep.risk]
+
+
+def minor_floor_applies(sc: Scenario, dep: Departure) -> bool:
+    """A minor whose risk asks for no escort still gets one (rule 8): the floor, not rule 6, asks."""
+    return is_minor(dep) and escorts_by_risk(sc, dep) == 0
+
+
 def required_escorts(sc: Scenario, dep: Departure) -> int:
-    n = sc.parameters.escorts_by_risk[dep.risk]
-    return max(n, 1) if dep.kind == "minor" else n
+    """Exactly this many escorts fly every outbound leg (rule 6, with rule 8's floor of one)."""
+    return 1 if minor_floor_applies(sc, dep) else escorts_by_risk(sc, dep)
+
+
+def companions_needed(sc: Scenario, dep: Departure) -> int:
+    """Escorts plus the medic, if one is asked for (rules 5 and 6)."""
+    return required_escorts(sc, dep) + (1 if dep.medic_role else 0)
+
+
+def party_seats(sc: Scenario, dep: Departure) -> int:
+    """Flight seats for a returnee and companions (a stretcher takes ``stretcher_seats``)."""
+    return returnee_seats(sc, dep) + companions_needed(sc, dep)
 
 
 def minor_reception_ok(rec: Reception) -> bool:
@@ -164,7 +239,7 @@ def team_demands(dep: Departure, size: int) -> list[tuple[str, Callable[[Compani
     demands: list[tuple[str, Callable[[Companion], bool]]] = []
     if size >= 2:
         demands.append(("team_leader", lambda e: "team_leader" in e.skills))
-    if dep.kind == "minor" and size >= 1:
+    if is_minor(dep) and size >= 1:
         demands.append(("minors", lambda e: "minors" in e.skills))
         if dep.sex in ("M", "F"):
             demands.append((f"sex {dep.sex}", lambda e, sex=dep.sex: e.sex == sex))
@@ -256,7 +331,40 @@ def reception_open_at(sc: Scenario, rec: Reception, minute: int) -> bool:
     return hours is not None and hours[0] <= minute_of_day < hours[1]
 
 
+# --- Rule 10: families ---------------------------------------------------------------------
+
+def family_units(sc: Scenario) -> list[list[Departure]]:
+    """Departures that are planned together or not at all (rule 10): each family_group, in the
+    order its first member appears, and every other departure alone."""
+    groups: dict[str, list[Departure]] = {}
+    units: list[list[Departure]] = []
+    for dep in sc.departures.values():
+        if dep.family_group is None:
+            units.append([dep])
+        elif dep.family_group in groups:
+            groups[dep.family_group].append(dep)
+        else:
+            groups[dep.family_group] = [dep]
+            units.append(groups[dep.family_group])
+    return units
+
+
 # --- Rule 11: vehicles ---------------------------------------------------------------------
+
+def passengers(companions: int) -> int:
+    """Vehicle seats for one returnee (a stretcher patient counts as one) and their companions."""
+    return 1 + companions
+
+
+def vehicle_fits(vehicle: Vehicle, passengers: int, stretcher: bool) -> bool:
+    """A vehicle takes a trip when it seats everyone and, for a stretcher case, is a stretcher vehicle."""
+    return vehicle.seats >= passengers and (vehicle.stretcher or not stretcher)
+
+
+def trip_party(dep: Departure) -> str | tuple[str, str]:
+    """Who may share one trip (rule 11): the members of one family_group; anyone else rides alone."""
+    return dep.family_group if dep.family_group is not None else ("alone", dep.id)
+
 
 def vehicle_busy(pickup: int, drive: int) -> Window:
     """A vehicle drives the returnee to the airport and back: busy for twice the drive time."""

@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from conftest import SHARED as SCENARIOS
 from planner.checker import check_plan
 from planner.outputs import pdf as pdf_module
+from planner.outputs import parallel
 from planner.outputs import write_outputs
 from planner.plan import build_plan
 from planner.scenario import Scenario, parse_scenario
@@ -383,3 +384,50 @@ def test_outputs_are_reproducible(exact, tmp_path):
     assert [p.relative_to(a) for p in wa] == [p.relative_to(b) for p in wb]
     for pa, pb in zip(wa, wb):
         assert pa.read_bytes() == pb.read_bytes(), pa.name  # PDFs too: dated from the plan
+
+
+def test_parallel_outputs_equal_sequential_ones(small, small_plan, tmp_path, monkeypatch):
+    """PDFs and calendars written by a pool of processes (PDFs from fonts cut down to the batch's
+    characters) are byte for byte those of one process (test_pdf_prints_accented_and_cyrillic_names: the cut fonts
+    still print every name)."""
+    assert check_plan(small, small_plan) == []
+    written = {}
+    for workers in (1, 2):
+        monkeypatch.setattr(parallel, "workers", lambda tasks, n=workers: n)
+        written[workers] = write_outputs(small, small_plan, tmp_path / str(workers))
+    one, two = written[1], written[2]
+    assert [p.relative_to(tmp_path / "1") for p in one] == [p.relative_to(tmp_path / "2") for p in two]
+    assert sum(p.suffix == ".pdf" for p in one) >= 8
+    assert sum(p.suffix == ".ics" for p in one) >= 8  # enough to go to the pool (parallel.workers)
+    for pa, pb in zip(one, two):
+        assert pa.read_bytes() == pb.read_bytes(), pa.name
+
+
+
+def test_pdfs_on_demand_equal_those_written_with_all_the_others(small, small_plan, small_out, tmp_path):
+    """``vertrekplanner pdf`` in an on-demand folder writes, for one departure or all, the very
+    bytes ``pdf="all"`` writes: its fonts are cut to the whole plan's characters, recorded."""
+    import shutil
+
+    from planner.cli import main
+
+    all_out, _ = small_out
+    out = tmp_path / "on-demand"
+    out.mkdir()
+    shutil.copyfile(SCENARIOS / "small.json", out / "scenario.json")
+    (out / "plan.json").write_text(json.dumps(small_plan), encoding="utf-8")
+    written = write_outputs(small, small_plan, out, pdf="on-demand", scenario_file="scenario.json")
+    assert not [p for p in written if p.suffix == ".pdf"] and not list(out.rglob("*.pdf"))
+    assert "vertrekplanner pdf . --all" in (out / "index.html").read_text(encoding="utf-8")
+
+    def pdfs(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*.pdf"))}
+
+    expected = pdfs(all_out)
+    one = next(d["id"] for d in small_plan["departures"] if d["planned"])
+    assert main(["pdf", str(out), one]) == 0
+    got = pdfs(out)
+    assert got and all(one in name for name in got)
+    assert got == {name: expected[name] for name in got}
+    assert main(["pdf", str(out), "--all"]) == 0
+    assert pdfs(out) == expected

@@ -88,7 +88,7 @@ def build_board(sc: Scenario, plan: dict, departure_href) -> Board:
         pk = entry["pickup"]
         pickup = timeutil.instant_minutes(pk["time"])
         airport = pk.get("airport") or sc.flights[entry["flights"][0]].origin
-        drive = sc.locations[pk.get("location") or dep.pickup_location].drive_minutes.get(airport, 0)
+        drive = rules.drive_minutes(sc, dep, airport) or 0
         arrival = sc.flights[entry["flights"][-1]].arrives
         href = departure_href(dep.id)
         busy = rules.vehicle_busy(pickup, drive)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -14,7 +14,7 @@ from planner.outputs.derive import _MONTHS, _WEEKDAYS
 from ..auth import Principal
 from ..authz import ADMIN, FIELD_ROLES, INSPECTOR, REGIE, allowed
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = resources.files("templates") / "pages"  # the top-level templates/ package
 HOME_TZ = ZoneInfo("Europe/Amsterdam")  # the planning unit reads service timestamps in Dutch time
 
 ROLE_LABELS = {

@@ -9,11 +9,16 @@ vehicle plus one for the planning unit, and an ``index.html`` linking it all::
     letters/<dep>.en.html|.pdf   letters/<dep>.fr.html|.pdf
     calendars/escort-<id>.ics  medic-<id>.ics  vehicle-<id>.ics  regievoerder.ics
     index.html
+    pdf-source.json   (scenario, plan and font characters for ``write_pdfs``; from the CLI)
 
-The same plan always gives the same files (times, UIDs and DTSTAMPs come from the plan).
+At programme scale the CLI leaves the PDFs out (``pdf="on-demand"``): a thousand departures'
+PDFs take minutes to lay out and a regievoerder needs a few; ``vertrekplanner pdf`` writes them.
+The same plan always gives the same files (times, UIDs and DTSTAMPs come from the plan), in one
+process or in a pool of them (``parallel``).
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime
 from functools import lru_cache
@@ -22,18 +27,24 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .. import timeutil
-from ..scenario import Scenario
+from ..domain import Scenario
 from . import derive
 from .derive import CalEvent, DepartureView, PlanningUnit, safe_name
 from .ics import write_calendar
-from .pdf import PdfJob, render_all
+from .parallel import run_all
+from .pdf import PdfJob, document_chars, render_all
+from .updates import Written, write_updates
 
-__all__ = ["write_outputs", "render_itinerary", "render_letter", "generated_at"]
+__all__ = ["write_outputs", "write_pdfs", "render_itinerary", "render_letter", "generated_at", "PDF_MODES"]
+
+PDF_MODES = ("all", "on-demand")
+SOURCE = "pdf-source.json"  # in the output folder: what `vertrekplanner pdf` writes PDFs from
+SOURCE_FORMAT = "vertrekplanner/pdf-source@1"
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
     return Environment(
-        loader=PackageLoader("planner", "templates"),
+        loader=PackageLoader("templates", "documents"),  # top-level templates/ package
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,  # a missing value is a bug, not an empty cell
         trim_blocks=True, lstrip_blocks=True,
@@ -81,7 +92,43 @@ def _calendar_name(sc: Scenario, owner: str) -> tuple[str, str]:
     return f"{kind}-{safe_name(oid)}.ics", f"Vertrekplanner — {label}"
 
 
-def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningUnit | None = None) -> list[Path]:
+def _documents(sc: Scenario, view: DepartureView, created: datetime, unit: PlanningUnit,
+               out: Path) -> list[tuple[Path, str, PdfJob, str]]:
+    """(HTML file, its text, the job of its PDF, link label) of each document of one departure."""
+    generated = timeutil.minutes(created)
+    stem = view.file_stem()
+    docs = [(out / "itineraries" / f"{stem}.html", render_itinerary(sc, view, generated, unit),
+             PdfJob(render_itinerary(sc, view, generated, unit, pdf=True), out / "itineraries" / f"{stem}.pdf",
+                    f"Reisplan {view.id}", created, f"{view.id} — vertrouwelijk"), "reisplan")]
+    for lang in view.letter_languages:
+        base = out / "letters" / f"{stem}.{lang}"
+        docs.append((Path(f"{base}.html"), render_letter(sc, view, lang, generated, unit),
+                     PdfJob(render_letter(sc, view, lang, generated, unit, pdf=True), Path(f"{base}.pdf"),
+                            f"Handover {view.id}", created, view.id), f"brief {lang.upper()}"))
+    return docs
+
+
+def _write_calendar(task: tuple) -> Path:
+    return write_calendar(*task)
+
+
+def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningUnit | None = None,
+                  pdf: str = "all", scenario_file: str | None = None, *,
+                  previous_dir: Path | str | None = None) -> list[Path]:
+    """Every document of the plan; with ``pdf="on-demand"`` the PDFs are left out and index.html
+    tells how to have them written (``write_pdfs``).
+
+    ``scenario_file`` (relative to ``out_dir``): the scenario the plan in ``out_dir/plan.json`` was
+    made from. Given, it is recorded in ``SOURCE`` with the characters the PDFs' fonts are cut to,
+    which is all ``write_pdfs`` needs to write any PDF later, byte for byte as it would be now.
+
+    ``previous_dir``: the previous plan's output folder (a re-plan). The calendars then carry its
+    events on (same UID; SEQUENCE raised on change; removed events as cancellations) and
+    ``calendars/changes.json`` says what changed; see ``updates``. The result's ``warnings`` say
+    when there was nothing to carry on.
+    """
+    if pdf not in PDF_MODES:
+        raise ValueError(f"pdf must be one of {PDF_MODES}, not {pdf!r}")
     out = Path(out_dir)
     unit = unit or PlanningUnit.from_scenario(sc)
     created = generated_at(sc, plan)
@@ -92,40 +139,76 @@ def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningU
     jobs: list[PdfJob] = []
 
     for v in views:
-        stem = v.file_stem()
-        footer = f"{v.id} — vertrouwelijk"
         links[v.id] = []
-        html_path = out / "itineraries" / f"{stem}.html"
-        written.append(_write_text(html_path, render_itinerary(sc, v, generated, unit)))
-        jobs.append(PdfJob(render_itinerary(sc, v, generated, unit, pdf=True),
-                           out / "itineraries" / f"{stem}.pdf", f"Reisplan {v.id}", created, footer))
-        links[v.id] += [{"href": f"itineraries/{stem}.html", "label": "reisplan"},
-                        {"href": f"itineraries/{stem}.pdf", "label": "PDF"}]
-        for lang in v.letter_languages:
-            base = out / "letters" / f"{stem}.{lang}"
-            written.append(_write_text(Path(f"{base}.html"), render_letter(sc, v, lang, generated, unit)))
-            jobs.append(PdfJob(render_letter(sc, v, lang, generated, unit, pdf=True),
-                               Path(f"{base}.pdf"), f"Handover {v.id}", created, v.id))
-            links[v.id] += [{"href": f"letters/{stem}.{lang}.html", "label": f"brief {lang.upper()}"},
-                            {"href": f"letters/{stem}.{lang}.pdf", "label": "PDF"}]
+        for html_path, html, job, label in _documents(sc, v, created, unit, out):
+            written.append(_write_text(html_path, html))
+            jobs.append(job)
+            links[v.id].append({"href": html_path.relative_to(out).as_posix(), "label": label})
+            if pdf == "all":
+                links[v.id].append({"href": job.path.relative_to(out).as_posix(), "label": "PDF"})
 
-    written += render_all(jobs)
+    chars = document_chars(jobs)
+    if pdf == "all":
+        written += render_all(jobs, chars)
 
     by_owner: dict[str, list[CalEvent]] = defaultdict(list)
     for ev in derive.plan_events(sc, views):
         by_owner[ev.owner].append(ev)
     by_owner.setdefault("regievoerder", [])  # the planning unit always gets its (maybe empty) feed
-    calendars = []
+    tasks, calendars = [], []
     for owner in sorted(by_owner):
         fname, name = _calendar_name(sc, owner)
-        written.append(write_calendar(out / "calendars" / fname, name, by_owner[owner], created))
+        tasks.append((out / "calendars" / fname, name, by_owner[owner], created))
         calendars.append({"href": f"calendars/{fname}", "label": name.removeprefix("Vertrekplanner — ")})
+    if previous_dir is None:
+        written += run_all(_write_calendar, tasks)  # icalendar's text is the slow part: a pool of processes
+        update = None
+    else:
+        update = write_updates(tasks, Path(previous_dir))
+        written += update.paths
+        calendars += [{"href": f"calendars/{f}", "label": n.removeprefix("Vertrekplanner — ")} for f, n in update.carried]
 
     index = _render("index.html", False, lang="nl", scenario=plan.get("scenario") or sc.name, views=views,
                     unplanned=derive.unplanned(plan), files=links, calendars=calendars,
-                    generated=derive.local(generated, sc.home_tz))
+                    generated=derive.local(generated, sc.home_tz),
+                    pdf_on_demand=pdf == "on-demand", pdf_source=scenario_file is not None)
     written.append(_write_text(out / "index.html", index))
-    return written
+    if scenario_file is not None:
+        record = {"format": SOURCE_FORMAT, "scenario": scenario_file, "plan": "plan.json",
+                  "characters": "".join(sorted(chars))}
+        written.append(_write_text(out / SOURCE, json.dumps(record, ensure_ascii=False, indent=1) + "\n"))
+    return Written(written, update.warnings if update else [], update.record if update else None)
+
+
+class PdfSourceError(Exception):
+    """The folder holds no record to write PDFs from, or a departure asked for is not planned."""
+
+
+def write_pdfs(out_dir: Path | str, ids: list[str] | None = None) -> list[Path]:
+    """The PDFs of the planned departures ``ids`` (all when None) of the plan in ``out_dir``,
+    written where ``write_outputs(..., pdf="all")`` would have, with the same bytes."""
+    from ..loading.scenario import load_scenario  # loading is only needed here
+
+    out = Path(out_dir)
+    try:
+        record = json.loads((out / SOURCE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PdfSourceError(f"{out / SOURCE} not found: write the folder with `vertrekplanner plan --out {out}`")
+    if record.get("format") != SOURCE_FORMAT:
+        raise PdfSourceError(f"{out / SOURCE}: unknown format {record.get('format')!r}")
+    plan = json.loads((out / record["plan"]).read_text(encoding="utf-8"))
+    planned = [e for e in plan.get("departures", []) if e.get("planned")]
+    if ids is not None:
+        wanted = set(ids)
+        missing = sorted(wanted - {e["id"] for e in planned})
+        if missing:
+            raise PdfSourceError("not planned in this plan: " + ", ".join(missing))
+        planned = [e for e in planned if e["id"] in wanted]
+    sc = load_scenario(out / record["scenario"])
+    unit = PlanningUnit.from_scenario(sc)
+    created = generated_at(sc, plan)
+    jobs = [job for e in planned for _, _, job, _ in _documents(sc, derive.departure_view(sc, e), created, unit, out)]
+    return render_all(jobs, frozenset(record["characters"]))
 
 
 def _write_text(path: Path, text: str) -> Path:

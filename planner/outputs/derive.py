@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import rules, timeutil
-from ..scenario import Companion, Departure, Flight, Reception, Scenario
+from ..domain import Companion, Departure, Flight, Reception, Scenario
 
 REMOVABILITY_CHECK_HOURS = 24
 CALL_AHEAD_HOURS = 24
@@ -358,7 +358,7 @@ def service_codes(sc: Scenario, dep: Departure, escorted: bool) -> tuple[Service
         codes.append("STCR")
     if dep.medical and dep.medical.oxygen:
         codes.append("OXYG")
-    if dep.kind == "minor" and not escorted:
+    if rules.is_minor(dep) and not escorted:
         codes.append("UMNR")  # a minor in the airline's care; an escorted minor is not one
     out = []
     for c in codes:
@@ -390,7 +390,7 @@ def departure_view(sc: Scenario, entry: dict) -> DepartureView:
     vehicle = sc.vehicles[pk["vehicle"]]
     legs = legs_of(sc, entry["flights"])
     airport = pk.get("airport") or legs[0].flight.origin
-    drive = loc.drive_minutes.get(airport, 0)
+    drive = rules.drive_minutes(sc, dep, airport) or 0
     pickup = timeutil.instant_minutes(pk["time"])
     dep_tz = sc.tz(airport)
     final = legs[-1].flight.arrives
@@ -416,7 +416,7 @@ def departure_view(sc: Scenario, entry: dict) -> DepartureView:
         vehicle_id=vehicle.id, vehicle_kind=vehicle.kind,
         pickup=local(pickup, dep_tz), pickup_airport=place(sc, airport), drive_minutes=drive,
         at_airport=local(pickup + drive, dep_tz),
-        checkin=local(legs[0].flight.departs - sc.parameters.checkin_minutes, dep_tz),
+        checkin=local(rules.checkin_time(sc, legs[0].flight.departs), dep_tz),
         legs=legs, connections=connections_of(sc, legs),
         escorts=escorts, medics=medics,
         codes=service_codes(sc, dep, bool(escorts)),

@@ -153,16 +153,22 @@ def _vtimezone_bytes(tzid: str, first: date, last: date) -> bytes:
     return zone.to_ical() if zone is not None else b""
 
 
-def build_calendar(name: str, events: list[CalEvent], dtstamp: datetime) -> Calendar:
-    """The CLI's file: every event confirmed, sequence 0, UIDv5 from the key."""
+def _events_calendar(name: str, events: list[CalEvent], dtstamp: datetime) -> Calendar:
     cal = feed_calendar(name)
     namespace = uid_namespace()
     for ev in sorted(events, key=lambda e: (e.start, e.key)):
         cal.add_component(vevent(ev, event_uid(ev.key, namespace), dtstamp))
-    return add_timezones(cal, events)
+    return cal
+
+
+def build_calendar(name: str, events: list[CalEvent], dtstamp: datetime) -> Calendar:
+    """The CLI's file: every event confirmed, sequence 0, UIDv5 from the key."""
+    return add_timezones(_events_calendar(name, events, dtstamp), events)
 
 
 def write_calendar(path: Path, name: str, events: list[CalEvent], dtstamp: datetime) -> Path:
+    """``build_calendar(...).to_ical()`` into ``path``, each zone serialised once per process
+    (``calendar_bytes``): a programme's hundreds of calendars share a handful of zones."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(build_calendar(name, events, dtstamp).to_ical())
+    path.write_bytes(calendar_bytes(_events_calendar(name, events, dtstamp), events))
     return path
