@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import rules
+from . import rulebook, rules
 from .itineraries import FlightIndex, Itinerary, search
 from .roster import Roster
-from .scenario import Companion, Departure, Flight, Scenario
+from .domain import Companion, Departure, Flight, Scenario
 
 NO_LIMIT = 10**9  # minutes: longer than any horizon
 
@@ -126,20 +126,28 @@ class Unit:
 class Finding:
     """Why options of a departure were dropped, for the explanation of an unplanned one."""
 
-    rule: int
-    code: str
+    code: str  # registered in planner.rulebook, which names its rule
     departure: str
     detail: dict
 
+    @property
+    def rule(self) -> int:
+        return rulebook.rule_of(self.code)
+
 
 class Candidates:
-    def __init__(self, sc: Scenario, returns: ReturnPolicy = ReturnPolicy(), max_layover_minutes: int | None = None):
+    def __init__(self, sc: Scenario, returns: ReturnPolicy = ReturnPolicy(), max_layover_minutes: int | None = None,
+                 only: set[str] | None = None):
+        """``only``: build options just for the units of these departures (a recommendation, which
+        holds every other unit as the plan has it, needs no others)."""
         self.sc = sc
+        self.only = only
         self.index = FlightIndex(sc)
         # The returnee's longest layover: the scenario's own limit if it sets one, else none.
         limit = max_layover_minutes if max_layover_minutes is not None else rules.max_layover_minutes(sc)
         self.max_layover = NO_LIMIT if limit is None else limit
         self.policy = returns
+        self.hold = None  # a planner.hold.Hold when the planner is held still (re-plan, recommend)
         self._return_cache: dict[tuple[str, str, int], list[Itinerary]] = {}
         self._visa_cache: dict[tuple[str, ...], tuple] = {}
         self._travel_cost: dict[tuple, float] = {}
@@ -151,41 +159,25 @@ class Candidates:
     # --- units and their itinerary options --------------------------------------------
 
     def _units(self) -> list[Unit]:
-        groups: dict[str, list[Departure]] = defaultdict(list)
-        order: list[list[Departure]] = []
-        for dep in self.sc.departures.values():
-            if dep.family_group:
-                if dep.family_group not in groups:
-                    order.append(groups[dep.family_group])
-                groups[dep.family_group].append(dep)
-            else:
-                order.append([dep])
         units = []
-        for i, members in enumerate(order):
+        for i, members in enumerate(rules.family_units(self.sc)):
             unit = Unit(i, members, [], [])
-            unit.options = self._options(unit)
+            if self.only is None or any(d.id in self.only for d in members):
+                unit.options = self._options(unit)
             units.append(unit)
         return units
 
     def _origin_spans(self, dep: Departure) -> dict[str, tuple[int, int]]:
         """Per departure airport, the span of first-leg departure times rule 2 allows."""
-        sc, p = self.sc, self.sc.parameters
-        out = {}
-        for airport, drive in sc.locations[dep.pickup_location].drive_minutes.items():
-            lead = p.checkin_minutes + drive
-            earliest_pickup = max(dep.pickup_window[0], sc.planning_time, sc.horizon[0])
-            latest_pickup = dep.pickup_window[1] - 1
-            lo, hi = max(earliest_pickup + lead, dep.ready_from), latest_pickup + lead
-            if lo <= hi:
-                out[airport] = (lo, hi)
-        return out
+        spans = {a: rules.first_departure_span(self.sc, dep, a) for a in rules.departure_airports(self.sc, dep)}
+        return {a: span for a, span in sorted(spans.items()) if span is not None}
 
     def leg_filter(self, members: list[Departure]):
         """Leg-level rules the returnees' own facts decide (rules 4 and 5), as one predicate."""
         sc = self.sc
         stretcher = any(d.stretcher for d in members)
         medical = any(rules.needs_medif(d) for d in members)
-        escorted = any(rules.required_escorts(sc, d) for d in members)
+        escorted = any(rules.escorted(sc, d) for d in members)
         seats = max(self.party_seats(d) for d in members)
 
         def ok(leg: Flight) -> bool:
@@ -197,14 +189,13 @@ class Candidates:
         return ok
 
     def companions_needed(self, dep: Departure) -> int:
-        return rules.required_escorts(self.sc, dep) + (1 if dep.medic_role else 0)
+        return rules.companions_needed(self.sc, dep)
 
     def party_seats(self, dep: Departure) -> int:
-        """Flight seats for a returnee and companions (a stretcher takes ``stretcher_seats``)."""
-        return rules.returnee_seats(self.sc, dep) + self.companions_needed(dep)
+        return rules.party_seats(self.sc, dep)
 
     def latest_arrival(self, dep: Departure) -> int:
-        return min(dep.deadline - 1, self.sc.horizon[1])
+        return rules.latest_arrival(self.sc, dep)
 
     def _options(self, unit: Unit) -> list[Option]:
         sc = self.sc
@@ -222,7 +213,7 @@ class Candidates:
         origins = {a: (max(s[a][0] for s in spans), min(s[a][1] for s in spans)) for a in sorted(common)}
         origins = {a: w for a, w in origins.items() if w[0] <= w[1]}
         if not origins:
-            findings.append(Finding(2, "no_pickup_time", lead.id, {}))
+            findings.append(Finding("no_pickup_time", lead.id, {}))
             return []
         latest = min(self.latest_arrival(d) for d in unit.members)
         max_legs = rules.max_legs(sc)
@@ -254,11 +245,11 @@ class Candidates:
         sc = self.sc
         rec = sc.reception[dep.reception]
         if not rec.confirmed:
-            return Finding(9, "reception_unconfirmed", dep.id, {"reception": rec.id})
-        if dep.kind == "minor" and not rules.minor_reception_ok(rec):
-            return Finding(8, "minor_reception_kind", dep.id, {"reception": rec.id, "kind": rec.kind})
+            return Finding("reception_unconfirmed", dep.id, {"reception": rec.id})
+        if rules.is_minor(dep) and not rules.minor_reception_ok(rec):
+            return Finding("minor_reception_kind", dep.id, {"reception": rec.id, "kind": rec.kind})
         if dep.stretcher and not any(v.stretcher for v in sc.vehicles.values()):
-            return Finding(11, "no_stretcher_vehicle", dep.id, {})
+            return Finding("no_stretcher_vehicle", dep.id, {})
         return None
 
     def _member_trip(self, dep: Departure, legs: Itinerary) -> tuple[MemberTrip | None, tuple[str, dict]]:
@@ -268,7 +259,7 @@ class Candidates:
         pickup = rules.pickup_time(sc, dep, first.origin, first.departs)
         rec = sc.reception[dep.reception]
         handover = rules.handover_time(rec, last.arrives)
-        if not rules.instant_in_window(pickup, dep.pickup_window) or pickup < sc.planning_time:
+        if not rules.pickup_ok(sc, dep, pickup):
             return None, ("pickup_window", {})
         if not rules.span_in_window(pickup, last.arrives, sc.horizon):
             return None, ("horizon", {})
@@ -358,8 +349,7 @@ class Candidates:
         return found
 
     def passengers(self, dep: Departure) -> int:
-        """Vehicle seats for a returnee and companions (a stretcher patient counts as one)."""
-        return 1 + self.companions_needed(dep)
+        return rules.passengers(self.companions_needed(dep))
 
     def _trips(self, members: list[MemberTrip]) -> list[Trip]:
         by_place: dict[str, list[int]] = defaultdict(list)
@@ -375,7 +365,7 @@ class Candidates:
                 passengers = sum(self.passengers(members[i].dep) for i in group)
                 stretcher = any(members[i].dep.stretcher for i in group)
                 fits = [v.id for v in self.sc.vehicles.values()
-                        if v.seats >= passengers and (v.stretcher or not stretcher) and rules.span_in_any(*busy, v.available)]
+                        if rules.vehicle_fits(v, passengers, stretcher) and rules.span_in_any(*busy, v.available)]
                 trips.append(Trip(group, place, busy, passengers, stretcher, fits))
         return trips
 
@@ -482,7 +472,7 @@ class Candidates:
         """Why no option survived: the checks that dropped itineraries, or what was missing."""
         lead = unit.members[0]
         ranked = sorted(dropped.items(), key=lambda kv: -kv[1]["count"])
-        out = [Finding(RULE_OF[code], code, detail["departure"], detail) for code, detail in ranked]
+        out = [Finding(code, detail["departure"], detail) for code, detail in ranked]
         if out:
             return out
         # No itinerary at all: find out whether flights exist when leg rules are relaxed.
@@ -490,23 +480,18 @@ class Candidates:
         relaxed = next(search(self.index, origins, rec.airport, latest, lambda f: True,
                               rules.max_legs(self.sc), self.max_layover), None)
         if relaxed is None:
-            return [Finding(1, "no_route", lead.id, {"airport": rec.airport, "origins": sorted(origins)})]
+            return [Finding("no_route", lead.id, {"airport": rec.airport, "origins": sorted(origins)})]
         reasons = []
         for dep in unit.members:
             if dep.stretcher and next(search(self.index, origins, rec.airport, latest,
                                              lambda f: rules.stretcher_leg_ok(self.sc, f), rules.max_legs(self.sc),
                                              self.max_layover), None) is None:
-                reasons.append(Finding(5, "no_stretcher_route", dep.id, {"airport": rec.airport}))
+                reasons.append(Finding("no_stretcher_route", dep.id, {"airport": rec.airport}))
             elif rules.needs_medif(dep) and next(search(self.index, origins, rec.airport, latest,
                                                   lambda f: rules.medif_ok(self.sc, f), rules.max_legs(self.sc),
                                                   self.max_layover), None) is None:
-                reasons.append(Finding(5, "medif_lead", dep.id, {"airport": rec.airport}))
-        return reasons or [Finding(4, "no_seats_route", lead.id, {"airport": rec.airport, "seats": self.party_seats(lead)})]
-
-
-RULE_OF = {"pickup_window": 2, "horizon": 2, "blocked": 2, "document": 3, "fit_to_fly": 3,
-            "travel_time": 5, "reception_closed": 9, "escort_shortage": 6, "escort_skill": 8,
-            "medic_shortage": 5, "no_vehicle": 11}
+                reasons.append(Finding("medif_lead", dep.id, {"airport": rec.airport}))
+        return reasons or [Finding("no_seats_route", lead.id, {"airport": rec.airport, "seats": self.party_seats(lead)})]
 
 
 def note_drop(dropped: dict[str, dict], code: str, detail: dict) -> None:

@@ -1,4 +1,4 @@
-"""Command line: ``vertrekplanner plan|demo|check|validate|generate|template``.
+"""Command line: ``vertrekplanner plan|demo|pdf|check|validate|generate|template|disrupt|replan|recommend``.
 
 Exit codes: 0 success; 1 the plan breaks a hard rule (check) or the solver's plan failed
 the independent checker (plan); 2 bad input (every problem is listed).
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -17,12 +18,14 @@ from rich.markup import escape  # a scenario name is data, not markup
 from rich.table import Table
 
 from .errors import ScenarioError
-from .scenario import Scenario, load_scenario, parse_scenario
+from .domain import Scenario
+from .loading.scenario import load_scenario, parse_scenario
 
 console = Console()
 SHOWN_PROBLEMS = 200  # printed; a file with a million bad rows must not print a million lines
 LEVEL_LABELS = {
     "planned_priority": "1 geplande prioriteit (max)",
+    "changed_assignments": "1b gewijzigde toewijzingen (min; herplannen)",
     "waiting_hours": "2 wachturen x prioriteit (min)",
     "cost_eur": "3 kosten EUR (min)",
     "care_hours": "4 zorguren medisch (min)",
@@ -38,6 +41,9 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gap", type=float, default=0.0, metavar="FRACTION", help="stop a level at this relative gap")
     p.add_argument("--quick", action="store_true", help="greedy construction only, no CP-SAT")
     p.add_argument("--no-documents", action="store_true", help="write plan.json only")
+    p.add_argument("--pdf", choices=("all", "on-demand"),
+                   help="write every PDF now, or leave them to `vertrekplanner pdf` (default: all, "
+                        "on-demand at programme scale)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="plan the bundled demo scenario")
     _solver_args(d)
     d.set_defaults(time_limit=20.0)
+    f = sub.add_parser("pdf", help="write the PDFs of planned departures into a plan's --out folder")
+    f.add_argument("out", metavar="OUT", help="the folder `plan --out` wrote")
+    f.add_argument("departures", nargs="*", metavar="DEPARTURE_ID", help="departures whose PDFs to write")
+    f.add_argument("--all", action="store_true", help="every planned departure")
     c = sub.add_parser("check", help="re-verify every hard rule on a plan")
     c.add_argument("scenario")
     c.add_argument("plan")
@@ -60,14 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--output", help="file to write (default: <size>-<seed>.json)")
     t = sub.add_parser("template", help="write an empty Excel workbook to fill in")
     t.add_argument("path", nargs="?", default="scenario-template.xlsx")
+    x = sub.add_parser("disrupt", help="apply a disruptions file to a scenario and write the new scenario")
+    x.add_argument("scenario", help="scenario (JSON, .xlsx workbook or folder of CSV files)")
+    x.add_argument("disruptions", help="disruptions file (JSON, format vertrekplanner/disruptions@1)")
+    x.add_argument("-o", "--output", required=True, metavar="OUT", help="scenario JSON file to write")
+    from .cli_replan import add_commands
+
+    add_commands(sub, _solver_args)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"plan": cmd_plan, "demo": cmd_demo, "check": cmd_check, "validate": cmd_validate,
-                "generate": cmd_generate, "template": cmd_template}[args.command](args)
+        return {"plan": cmd_plan, "demo": cmd_demo, "pdf": cmd_pdf, "check": cmd_check, "validate": cmd_validate,
+                "generate": cmd_generate, "template": cmd_template, "disrupt": cmd_disrupt,
+                "replan": cmd_replan, "recommend": cmd_recommend}[args.command](args)
     except ScenarioError as exc:
         console.print(f"[bold red]Invoer afgekeurd / input rejected[/]: {len(exc.problems)} problem(s)")
         for p in exc.problems[:SHOWN_PROBLEMS]:  # each value is cut short (Problem.__str__)
@@ -79,6 +97,18 @@ def main(argv: list[str] | None = None) -> int:
 
 # --- plan ---------------------------------------------------------------------------------
 
+def cmd_replan(args) -> int:
+    from .cli_replan import cmd_replan as run
+
+    return run(args, console, _ProgressView, _summary)
+
+
+def cmd_recommend(args) -> int:
+    from .cli_replan import cmd_recommend as run
+
+    return run(args, console)
+
+
 def cmd_demo(args) -> int:
     from .generator import generate
 
@@ -88,17 +118,35 @@ def cmd_demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "demo-scenario.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
     console.print(f"Demo scenario (synthetic, 'small') written to {out / 'demo-scenario.json'}")
-    return _plan(parse_scenario(data), args)
+    return _plan(parse_scenario(data), args, out / "demo-scenario.json")
 
 
 def cmd_plan(args) -> int:
-    return _plan(load_scenario(args.scenario), args)
+    return _plan(load_scenario(args.scenario), args, Path(args.scenario))
 
 
-def _plan(sc: Scenario, args) -> int:
+def _keep_scenario(source: Path, out: Path) -> str:
+    """The scenario's path relative to ``out``, copied there unless it is inside already, so that
+    `vertrekplanner pdf` later reads what was planned even if the original has changed."""
+    try:
+        return source.resolve().relative_to(out.resolve()).as_posix()
+    except ValueError:
+        pass
+    if source.is_dir():  # a folder of CSV files
+        target = out / "scenario"
+        if target.is_dir():
+            shutil.rmtree(target)  # our own earlier copy: no stale tables
+        shutil.copytree(source, target)
+    else:
+        target = out / f"scenario{source.suffix.lower()}"
+        shutil.copyfile(source, target)
+    return target.name
+
+
+def _plan(sc: Scenario, args, source: Path) -> int:
     from .checker import check_plan
     from .plan import build_plan, write_plan
-    from .solve import SolveOptions, solve
+    from .solve import SolveOptions, is_large_scale, solve
 
     options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed, gap=args.gap,
                            quick=args.quick)
@@ -126,7 +174,12 @@ def _plan(sc: Scenario, args) -> int:
     if not args.no_documents:
         from .outputs import write_outputs
 
-        written += write_outputs(sc, plan, out)
+        # One definition of programme scale, the solver's (its defaults, whatever this run's options).
+        mode = args.pdf or ("on-demand" if is_large_scale(sc, SolveOptions()) else "all")
+        written += write_outputs(sc, plan, out, pdf=mode, scenario_file=_keep_scenario(source, out))
+        if mode == "on-demand":
+            console.print(f"PDF's op verzoek: [bold]vertrekplanner pdf {escape(str(out))} VERTREK-ID …[/] "
+                          "(of --all); zie index.html")
     _summary(sc, plan, result)
     console.print(f"Plan checked: no rule broken. {len(written)} files written to {out}/ (open {out / 'index.html'})")
     return 0
@@ -159,6 +212,8 @@ class _ProgressView:
             table.add_column("beste plan", justify="right")
             table.add_column("grens", justify="right")
             for key, label in LEVEL_LABELS.items():
+                if key == "changed_assignments" and key not in self.objective:
+                    continue  # only a re-plan counts changes
                 table.add_row(label, _fmt(self.objective.get(key)), _fmt(self.bound.get(key)))
         return table
 
@@ -199,6 +254,21 @@ def _summary(sc: Scenario, plan: dict, result) -> None:
 
 # --- other commands -------------------------------------------------------------------------
 
+def cmd_pdf(args) -> int:
+    from .outputs import PdfSourceError, write_pdfs
+
+    if bool(args.departures) == args.all:
+        console.print("Name one or more departures, or give --all (not both).")
+        return 2
+    try:
+        written = write_pdfs(args.out, None if args.all else args.departures)
+    except PdfSourceError as exc:
+        console.print(f"[bold red]No PDFs written[/]: {escape(str(exc))}")
+        return 2
+    console.print(f"{len(written)} PDF's geschreven in {escape(str(args.out))}/")
+    return 0
+
+
 def cmd_check(args) -> int:
     from .checker import check_plan_file
 
@@ -232,6 +302,34 @@ def cmd_template(args) -> int:
 
     write_template(args.path)
     console.print(f"Wrote {args.path}")
+    return 0
+
+
+def cmd_disrupt(args) -> int:
+    from .disruptions import apply_disruptions, read_disruptions, summary
+    from .loading.reader import read_path
+
+    read, problems = {}, []
+    for key, reader, path in (("disruptions", read_disruptions, args.disruptions), ("scenario", read_path, args.scenario)):
+        try:
+            read[key] = reader(path)
+        except ScenarioError as exc:  # an unreadable scenario and disruptions file are named together
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(problems)
+    disruptions = read["disruptions"]
+    doc = apply_disruptions(read["scenario"], disruptions)  # ScenarioError: nothing is written
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(out)  # never a half-written scenario
+    finally:
+        tmp.unlink(missing_ok=True)
+    for line in summary(disruptions):
+        console.print(f"  {line}", markup=False, highlight=False)
+    console.print(f"Wrote {escape(str(out))}")
     return 0
 
 

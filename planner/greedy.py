@@ -109,7 +109,7 @@ def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen |
     for m in opt.members:
         for leg in opt.legs:
             extra[leg.id] += rules.returnee_seats(sc, m.dep)
-    escorted = sum(1 for m in opt.members if rules.required_escorts(sc, m.dep))
+    escorted = sum(1 for m in opt.members if rules.escorted(sc, m.dep))
     for leg in opt.legs:
         cap = rules.escorted_cap(sc, leg)
         if escorted and ledger.escorted[leg.id] + escorted > cap:
@@ -163,11 +163,16 @@ def _by_priority(unit) -> tuple:
     return (-unit.priority / len(unit.members), len(unit.options), unit.name)
 
 
-def greedy(cands: Candidates) -> Selection:
-    """The better (more priority, then fewer waiting hours) of two construction orders."""
+def greedy(cands: Candidates, hold=None) -> Selection:
+    """The better (more priority, then fewer waiting hours) of two construction orders.
+
+    With a ``hold`` (planner/hold.py), the pinned units come first as they are, then every
+    preferred choice that still fits, in priority order; only then are the others constructed.
+    """
     best, best_key = None, None
+    hold = hold or cands.hold
     for order in (_by_priority_per_flexibility, _by_priority):
-        sel = _construct(cands, order)
+        sel = _construct(cands, order, hold)
         o = sel.objective(cands)
         key = (o["planned_priority"], -o["waiting_hours"])
         if best_key is None or key > best_key:
@@ -175,10 +180,40 @@ def greedy(cands: Candidates) -> Selection:
     return best
 
 
-def _construct(cands: Candidates, order) -> Selection:
+def fits(cands: Candidates, ledger: Ledger, chosen: Chosen) -> bool:
+    """Whether a complete choice still finds its seats, airline places, people and vehicles free."""
+    sc, opt = cands.sc, chosen.option
+    need: dict[str, int] = defaultdict(int)
+    escorted = 0
+    for i, m in enumerate(opt.members):
+        for leg in opt.legs:
+            need[leg.id] += rules.returnee_seats(sc, m.dep)
+        escorted += bool(chosen.escorts[i])
+        for c in chosen.escorts[i] + chosen.medics[i]:
+            if not ledger.free(c.companion.id, c.start, c.end + ledger.rest):
+                return False
+            for leg in opt.legs + c.ret:
+                need[leg.id] += 1
+    if any(ledger.escorted[leg.id] + escorted > rules.escorted_cap(sc, leg) for leg in opt.legs if escorted):
+        return False
+    if any(ledger.seats_left(sc.flights[leg_id]) < n for leg_id, n in need.items()):
+        return False
+    return all(ledger.free(v, *trip.busy) for trip, v in zip(opt.trips, chosen.vehicles)) and \
+        len(set(chosen.vehicles)) == len(chosen.vehicles)
+
+
+def _construct(cands: Candidates, order, hold=None) -> Selection:
     ledger = Ledger(cands)
     selection = Selection()
-    for unit in sorted((u for u in cands.units if u.options), key=order):
+    if hold is not None:
+        for u, chosen in hold.pinned.items():
+            ledger.commit(chosen)
+            selection.chosen[u] = chosen
+        for u in sorted(hold.preferred, key=lambda u: order(cands.units[u])):
+            if u not in hold.pinned and fits(cands, ledger, hold.preferred[u]):
+                ledger.commit(hold.preferred[u])
+                selection.chosen[u] = hold.preferred[u]
+    for unit in sorted((u for u in cands.units if u.options and u.index not in selection.chosen), key=order):
         ranked = sorted(unit.options, key=lambda o: (o.waiting, o.fare, o.index))
         for opt in ranked:
             chosen, _ = try_option(cands, ledger, opt)

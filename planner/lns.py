@@ -13,16 +13,14 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import Callable, Iterator
 
 from ortools.sat.python import cp_model
 
 from .candidates import Candidates
 from .model import PlanModel
 from .selection import Selection
-
-if TYPE_CHECKING:  # solve imports this module
-    from .solve import StopSignal
+from .stopping import StopSignal, run
 
 
 def score(cands: Candidates, sel: Selection) -> tuple[int, int]:
@@ -111,7 +109,6 @@ def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed
             window_days: float = 3.0, max_free: int = 120, step_seconds: float = 4.0,
             on_improve: Callable[[Selection], None] | None = None, stop: StopSignal | None = None) -> Selection:
     """Improve levels 1 and 2 of ``sel`` within ``budget`` seconds, or until ``stop`` is set."""
-    from .solve import run  # here: solve imports this module
     rng = random.Random(seed)
     deadline = time.perf_counter() + budget
     best = score(cands, sel)
@@ -131,6 +128,8 @@ def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed
         remaining = deadline - time.perf_counter()
         if remaining < 1.0 or (stop is not None and stop.is_set):
             break
+        if cands.hold is not None:
+            free = free - set(cands.hold.pinned)  # held units never move
         if len(free) > max_free:
             free = set(rng.sample(sorted(free), max_free))
         if allowed is not None:

@@ -16,6 +16,7 @@ from ortools.sat.python.cp_model import LinearExpr
 from . import rules
 from .candidates import Candidates, CompanionChoice, choice_key
 from .greedy import Ledger
+from .hold import Hold
 from .selection import Chosen, Selection, cost_cents
 
 
@@ -58,14 +59,17 @@ class PlanModel:
     """
 
     def __init__(self, cands: Candidates, free: set[int] | None = None, fixed: Selection | None = None,
-                 allowed: dict[int, set[int]] | None = None):
+                 allowed: dict[int, set[int]] | None = None, hold: Hold | None = None):
         self.cands = cands
         sc = self.sc = cands.sc
         m = self.model = cp_model.CpModel()
+        self.hold = hold or cands.hold or Hold()
         self.used = Ledger(cands)
-        for chosen in (fixed.chosen.values() if fixed else ()):
+        for u, chosen in {**(fixed.chosen if fixed else {}), **self.hold.pinned}.items():
             self.used.commit(chosen)
+        self.whole = free is None
         units = cands.units if free is None else [cands.units[i] for i in sorted(free)]
+        units = [u for u in units if u.index not in self.hold.pinned]  # held as they are, not modelled
         self.x: dict[tuple[int, int], cp_model.IntVar] = {}
         self.planned: dict[int, cp_model.LinearExpr] = {}
         self.escorts: list[ChoiceVar] = []
@@ -166,6 +170,32 @@ class PlanModel:
         self.max_l2 = sum(most.values())
         self.weight = self.max_l2 + 1  # one unit of priority outweighs every waiting hour together
         self.l12 = self.weight * self.l1 - self.l2
+        self.changes = self._changes()
+        self.change_weight = self.hold.most_changes() + 1  # one unit of priority outweighs every change
+        self.l1c = self.change_weight * self.l1 - self.changes
+
+    def _changes(self):
+        """Changed assignments against the preferred choices (hold.py: the same count as count_changes)."""
+        by_key = {(cv.unit, cv.option, cv.member, choice_key(cv.choice)): cv.var for cv in self.escorts + self.medics}
+        constant, kept = self.hold.lost_changes(), []
+        for u, before in self.hold.preferred.items():
+            o = before.option.index
+            x = self.x.get((u, o))
+            trip_of = {i: t for t, trip in enumerate(before.option.trips) for i in trip.members}
+            for i in range(len(before.option.members)):
+                team = before.escorts[i] + before.medics[i]
+                constant += 3 + len(team)
+                if x is None:
+                    continue
+                kept.append((x, 2))  # the same itinerary keeps both the legs and the pickup time
+                v = self.vehicles.get((u, o, trip_of[i], before.vehicles[trip_of[i]]))
+                if v is not None:
+                    kept.append((v, 1))
+                for c in team:
+                    var = by_key.get((u, o, i, choice_key(c)))
+                    if var is not None:
+                        kept.append((var, 1))
+        return constant - LinearExpr.weighted_sum([v for v, _ in kept], [w for _, w in kept])
 
     def lower_levels(self) -> None:
         """Levels 3 to 5, built only when a stage optimises them."""
@@ -233,7 +263,8 @@ class PlanModel:
                                      if (u, o, t, vid) in self.vehicles and value(self.vehicles[u, o, t, vid])))
             sel.chosen[u] = Chosen(opt, [teams[u, o][i] for i in range(len(opt.members))],
                                    [medics[u, o][i] for i in range(len(opt.members))], vehicles)
-        return sel
+        # The whole plan includes the held units; a neighbourhood's selection is only its own part.
+        return self.hold.with_pinned(sel) if self.whole else sel
 
     def size(self) -> dict[str, int]:
         proto = self.model.proto

@@ -8,9 +8,33 @@ priority and waiting hours — which, when the relaxation's solution was optimal
 """
 from __future__ import annotations
 
+from . import rules
 from .candidates import Candidates, CompanionChoice
 from .greedy import Ledger
 from .selection import Chosen, Selection
+
+
+def overfull_legs(cands: Candidates, sel: Selection) -> set[str]:
+    """Legs on which a selection books more seats than the leg has (returns included).
+
+    Seats held by pinned units (underway departures) are theirs whatever the leg has now: a leg
+    they alone fill beyond its seats is not the selection's to repair.
+    """
+    ledger = Ledger(cands)
+    for chosen in sel.chosen.values():
+        ledger.commit(chosen)
+    return {leg_id for leg_id, used in ledger.seats.items() if used > _capacity(cands, leg_id)}
+
+
+def _capacity(cands: Candidates, leg_id: str) -> int:
+    held = 0
+    for chosen in (cands.hold.pinned.values() if cands.hold else ()):
+        opt = chosen.option
+        if any(leg.id == leg_id for leg in opt.legs):
+            held += sum(rules.returnee_seats(cands.sc, m.dep) + len(chosen.escorts[i]) + len(chosen.medics[i])
+                        for i, m in enumerate(opt.members))
+        held += sum(1 for team in chosen.escorts + chosen.medics for c in team for leg in c.ret if leg.id == leg_id)
+    return max(cands.sc.flights[leg_id].seats, held)
 
 
 def repair_returns(cands: Candidates, sel: Selection) -> Selection | None:
@@ -19,14 +43,16 @@ def repair_returns(cands: Candidates, sel: Selection) -> Selection | None:
     ledger = Ledger(cands)
     for chosen in sel.chosen.values():
         ledger.commit(chosen)
-    over = sorted(leg for leg, used in ledger.seats.items() if used > sc.flights[leg].seats)
+    over = sorted(overfull_legs(cands, sel))
     if not over:
         return sel
     chosen_now = {u: Chosen(c.option, [list(t) for t in c.escorts], [list(t) for t in c.medics], list(c.vehicles))
                   for u, c in sel.chosen.items()}
     for leg_id in over:
-        cap = sc.flights[leg_id].seats
-        riders = [(u, teams, i, k) for u, c in chosen_now.items() for teams in (c.escorts, c.medics)
+        cap = _capacity(cands, leg_id)
+        pinned = cands.hold.pinned if cands.hold else {}  # held units keep their returns
+        riders = [(u, teams, i, k) for u, c in chosen_now.items() if u not in pinned
+                  for teams in (c.escorts, c.medics)
                   for i, team in enumerate(teams) for k, ch in enumerate(team) if any(l.id == leg_id for l in ch.ret)]
         for u, teams, i, k in riders:
             if ledger.seats[leg_id] <= cap:

@@ -23,66 +23,14 @@ from .greedy import Ledger, greedy
 from .lns import improve
 from .model import PlanModel
 from .reduce import choice_count, thin
-from .repair import repair_returns
-from .scenario import Scenario
+from .hold import count_changes
+from .repair import overfull_legs, repair_returns
+from .domain import Scenario
 from .selection import Selection, cost_cents
+from .stopping import StopSignal, run  # StopSignal: re-exported, the service imports it from here
 
 LEVELS = ("planned_priority", "waiting_hours", "cost_eur", "care_hours", "max_escort_missions")
 BOUND_REPORT_SECONDS = 0.5  # bound-only progress reports come at most this often
-
-
-class StopSignal:
-    """Asks a running ``solve()`` to stop, from any thread; the solve keeps its best plan so far.
-
-    ``solve()`` registers each CP-SAT solver it runs, so that ``stop()`` can end the search in
-    progress at once rather than at the next stage boundary.
-    """
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()  # orders stop() against register(): no solver escapes a stop
-        self._solver: cp_model.CpSolver | None = None
-
-    @property
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._event.set()
-            if self._solver is not None:
-                _halt(self._solver)
-
-    def register(self, solver: cp_model.CpSolver) -> None:
-        """Call after setting the solver's parameters, just before ``solver.solve``."""
-        with self._lock:
-            self._solver = solver
-            if self._event.is_set():
-                _halt(solver)
-
-    def unregister(self) -> None:
-        with self._lock:
-            self._solver = None
-
-
-def _halt(solver: cp_model.CpSolver) -> None:
-    # CpSolver.stop_search() is a no-op until solve() has created its search object, and solve()
-    # reads the parameters only after creating it; so a zero time limit set first covers the
-    # window before, and stop_search() the search once it exists (its stop flag persists).
-    solver.parameters.max_time_in_seconds = 0.0
-    solver.stop_search()
-
-
-def run(solver: cp_model.CpSolver, model: cp_model.CpModel, stop: StopSignal | None,
-        callback: cp_model.CpSolverSolutionCallback | None = None):
-    """``solver.solve(model, callback)``, stoppable by ``stop`` while it runs."""
-    if stop is None:
-        return solver.solve(model, callback)
-    stop.register(solver)
-    try:
-        return solver.solve(model, callback)
-    finally:
-        stop.unregister()
 
 
 @dataclass
@@ -152,15 +100,18 @@ class _StageProgress:
     bound-only reports are throttled, as the bound may move hundreds of times a second.
     """
 
-    def __init__(self, pm: PlanModel, stage: int, name: str, started: float, objective: dict[str, float],
+    def __init__(self, pm: PlanModel, expr: str, sense: str, name: str, started: float, objective: dict[str, float],
                  bound: dict[str, float], on_progress: Callable[[Progress], None] | None):
-        self.pm, self.stage, self.name, self.started = pm, stage, name, started
+        self.pm, self.expr, self.sense, self.name, self.started = pm, expr, sense, name, started
+        self.combined = expr in COMBINED  # level 1 weighted above the next level, in one objective
+        self.weight = _weight(pm, expr)
         self.on_progress = on_progress
         self.known_bound = dict(bound)  # of the stages already run
         self.objective = dict(objective)  # the incumbent in level terms: the hint until a solution comes
-        # The incumbent in the stage's own terms, for the gap; exact for levels 1+2 (integers).
-        self.obj: float | None = pm.weight * objective["planned_priority"] - objective["waiting_hours"] \
-            if stage == 0 else None
+        # The incumbent in the stage's own terms, for the gap; exact for the combined levels (integers).
+        second = COMBINED.get(expr)
+        self.obj: float | None = self.weight * objective["planned_priority"] - objective.get(second, 0) \
+            if self.combined else None
         self.bnd: float | None = None
         self.last_report = 0.0
         self.lock = threading.Lock()
@@ -170,8 +121,8 @@ class _StageProgress:
     def solution(self, obj: float, bnd: float) -> None:
         with self.lock:
             self.obj = obj
-            self.objective = _levels(self.pm, obj, self.stage, self.objective)
-            if self.stage == 0 and self.pm.cands.policy.counted is None:
+            self.objective = _levels(self.weight, obj, self.expr, self.objective)
+            if self.combined and self.pm.cands.policy.counted is None:
                 # A relaxation's solution may book a return seat too many: only a model that
                 # counts every seat proves level 1 by its own solutions.
                 self.best_l1 = max(self.best_l1, self.objective["planned_priority"])
@@ -186,9 +137,9 @@ class _StageProgress:
 
     def _bound(self, bnd: float) -> None:
         # Keep the tightest bound: a solution's bound may be read before a newer callback's.
-        if self.bnd is None or (bnd < self.bnd if self.stage == 0 else bnd > self.bnd):
+        if self.bnd is None or (bnd < self.bnd if self.sense == "max" else bnd > self.bnd):
             self.bnd = bnd
-        if self.stage == 0 and self.level1_proven is None and -(-int(self.bnd) // self.pm.weight) <= self.best_l1:
+        if self.combined and self.level1_proven is None and -(-int(self.bnd) // self.weight) <= self.best_l1:
             # Level 1 is proven once the combined bound leaves no room for one more unit of priority.
             self.level1_proven = time.perf_counter() - self.started
 
@@ -198,7 +149,7 @@ class _StageProgress:
             return
         bound = dict(self.known_bound)
         if self.bnd is not None:
-            bound.update(_bounds(self.pm.weight, self.stage, self.bnd, self.objective))
+            bound.update(_bounds(self.weight, self.expr, self.bnd, self.objective))
         gap = None if self.obj is None or self.bnd is None else _gap(self.obj, self.bnd)
         self.on_progress(Progress(self.name, self.last_report - self.started, dict(self.objective), bound, gap))
 
@@ -207,17 +158,19 @@ def _gap(obj: float, bound: float) -> float:
     return abs(bound - obj) / max(1.0, abs(obj))
 
 
+def candidates_for(sc: Scenario, options: SolveOptions) -> Candidates:
+    """The candidates a solve of ``sc`` plans over (re-plans and recommendations use the same)."""
+    if is_large_scale(sc, options):
+        # Programme scale: companions take one of their first three lawful returns (shared return
+        # seats bind there); the model is a restriction and says so (see docs/planning.md).
+        return Candidates(sc, returns=ReturnPolicy(first=3))
+    # Exact: a relaxation that counts no return seats yet, tightened leg by leg (_exact_stage).
+    return Candidates(sc, returns=ReturnPolicy(counted=frozenset()))
+
+
 def is_large_scale(sc: Scenario, options: SolveOptions) -> bool:
     """Programme scale (hundreds of escorts times a thousand departures): search, not proof."""
     return len(sc.departures) * max(1, len(sc.escorts)) > options.large_scale_above
-
-
-def overfull_legs(cands: Candidates, sel: Selection) -> set[str]:
-    """Legs on which a selection books more seats than the leg has (returns included)."""
-    ledger = Ledger(cands)
-    for chosen in sel.chosen.values():
-        ledger.commit(chosen)
-    return {leg_id for leg_id, used in ledger.seats.items() if used > cands.sc.flights[leg_id].seats}
 
 
 def level1_gap(objective: dict, bound: dict) -> float | None:
@@ -228,13 +181,14 @@ def level1_gap(objective: dict, bound: dict) -> float | None:
     return max(0.0, ceiling - best) / max(1.0, ceiling)
 
 
-def _in_level1_terms(on_progress, ceiling: float):
-    """Progress as people read it: the priority bound never above the ceiling, the gap in priority."""
+def _in_level1_terms(on_progress, ceiling: float, restrictions: list[str]):
+    """Progress as people read it: the priority bound never above the ceiling, the gap in priority,
+    and no bound of a restricted model (it does not hold for the scenario)."""
     if on_progress is None:
         return None
 
     def report(progress: Progress) -> None:
-        bound = dict(progress.bound)
+        bound = {} if restrictions else dict(progress.bound)
         bound["planned_priority"] = min(bound.get("planned_priority", ceiling), ceiling)
         on_progress(Progress(progress.stage, progress.elapsed, progress.objective, bound,
                              level1_gap(progress.objective, bound)))
@@ -250,42 +204,54 @@ def unit_bound(cands: Candidates) -> float:
     return sum(u.priority for u in cands.units if u.options)
 
 
+# Stages: name, objective expression, sense, share of the time left, whether the returns' cost
+# matters, and the levels the stage proves when it ends optimal.
 STAGES = (
-    # name, objective, sense, share of the time left, the policy's cost comparison
-    ("levels 1+2", "l12", "max", 0.6, False),
-    ("level 3 cost", "cost", "min", 0.85, True),
-    ("level 4 care", "care", "min", 0.5, True),
-    ("level 5 fairness", "most_missions", "min", 1.0, True),
+    ("levels 1+2", "l12", "max", 0.6, False, ("planned_priority", "waiting_hours")),
+    ("level 3 cost", "cost", "min", 0.85, True, ("cost_eur",)),
+    ("level 4 care", "care", "min", 0.5, True, ("care_hours",)),
+    ("level 5 fairness", "most_missions", "min", 1.0, True, ("max_escort_missions",)),
 )
+# A re-plan: planned priority, then the number of changed assignments, then the spec's levels 2-5.
+REPLAN_STAGES = (
+    ("level 1 + changes", "l1c", "max", 0.5, False, ("planned_priority", "changed_assignments")),
+    ("level 2 waiting", "l2", "min", 0.5, False, ("waiting_hours",)),
+) + STAGES[1:]
+COMBINED = {"l12": "waiting_hours", "l1c": "changed_assignments"}  # expression -> its second level
+PROBE_STAGE = "level 1 (is more priority possible?)"
+
+
+def _weight(pm: PlanModel, expr: str) -> int:
+    return pm.change_weight if expr == "l1c" else pm.weight
 
 
 def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress], None] | None = None,
           cands: Candidates | None = None) -> Result:
+    """Plan ``sc``. Candidates held still (``cands.hold``, planner/hold.py) make it a re-plan: pinned
+    units stay as they are, and each change to a preferred unit's assignments is counted as a level
+    between planned priority and waiting hours."""
     started = time.perf_counter()
     stop = options.stop
     timings: dict[str, float] = {}
     large = is_large_scale(sc, options)
     restrictions: list[str] = []
-    if large:
-        # Programme scale: companions take one of their first three lawful returns (shared return
-        # seats bind there); the model is a restriction and says so (see docs/planning.md).
-        policy = ReturnPolicy(first=3)
-        restrictions.append("companions: first 3 lawful returns")
-    else:
-        # Exact: a relaxation that counts no return seats yet, tightened leg by leg (_exact_stage).
-        policy = ReturnPolicy(counted=frozenset())
-    cands = cands or Candidates(sc, returns=policy)
+    cands = cands or candidates_for(sc, options)
+    if cands.policy.restricted:
+        restrictions.append(f"companions: first {cands.policy.first} lawful returns")
+    replanning = cands.hold is not None and bool(cands.hold.preferred or cands.hold.lost)
+    stage_list = REPLAN_STAGES if replanning else STAGES
+    levels = LEVELS[:1] + ("changed_assignments",) + LEVELS[1:] if replanning else LEVELS
     sel = greedy(cands)
     first_plan = time.perf_counter() - started
-    objective = sel.objective(cands)
+    objective = objective_of(cands, sel)
     ceiling = {"planned_priority": unit_bound(cands)}
-    on_progress = _in_level1_terms(on_progress, ceiling["planned_priority"])
+    on_progress = _in_level1_terms(on_progress, ceiling["planned_priority"], restrictions)
     if on_progress:
         on_progress(Progress("greedy", first_plan, dict(objective), dict(ceiling), None))
 
     def result(status: str, bound: dict, gap, stages, size, proven=(), stopped=False) -> Result:
         return Result(sel, cands, status, objective, bound, gap, time.perf_counter() - started, first_plan,
-                      stages, size, timings, stopped=stopped, proven=sorted(proven, key=LEVELS.index),
+                      stages, size, timings, stopped=stopped, proven=sorted(proven, key=levels.index),
                       restrictions=list(restrictions), ceiling=ceiling)
 
     if options.quick:
@@ -305,7 +271,7 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
                 on_progress(Progress("targeted search", time.perf_counter() - started, new.objective(cands), {}, None))
         lns_start = time.perf_counter()
         sel = improve(cands, sel, budget, options.worker_count(), seed=options.seed, on_improve=improved, stop=stop)
-        objective = sel.objective(cands)
+        objective = objective_of(cands, sel)
         stages.append({"stage": "targeted search (levels 1+2)", "status": "FEASIBLE",
                        "seconds": round(time.perf_counter() - lns_start, 2),
                        "planned_priority": objective["planned_priority"]})
@@ -317,7 +283,7 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
     gap: float | None = None
     size: dict[str, int] = {}
     stopped = False
-    for stage_index, (name, expr, sense, share, by_cost) in enumerate(STAGES):
+    for stage_index, (name, expr, sense, share, by_cost, proves) in enumerate(stage_list):
         remaining = options.time_limit - (time.perf_counter() - started)
         if stop and stop.is_set:
             stopped = True
@@ -326,8 +292,18 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
             break
         if not cands.policy.restricted and cands.policy.by_cost != by_cost:
             cands.restaff(ReturnPolicy(counted=cands.policy.counted, by_cost=by_cost), keep=sel)
-        stage = _exact_stage(cands, options, stage_index, name, expr, sense, holds, sel, objective, bound,
-                             started, started + remaining * share + (time.perf_counter() - started), on_progress)
+        if stage_index == 0 and cands.policy.counted is not None:
+            probe = _prove_level1(cands, options, sel, started, started + options.time_limit * 0.35, on_progress)
+            stages.extend(probe.rounds)
+            sel, objective = probe.selection, objective_of(cands, probe.selection)
+            if probe.proven:
+                timings["level1_proven_seconds"] = probe.rounds[-1]["ended_at"]
+                holds.append(("l1", "==", round(objective["planned_priority"])))
+                bound["planned_priority"] = objective["planned_priority"]
+                proven.add("planned_priority")
+            remaining = options.time_limit - (time.perf_counter() - started)
+        stage = _exact_stage(cands, options, expr, name, sense, holds, sel, objective, bound,
+                             started, time.perf_counter() + remaining * share, on_progress)
         stages.extend(stage.rounds)
         size = stage.size or size
         if stage.level1_proven is not None and not restrictions:
@@ -336,28 +312,31 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
             stopped = bool(stop and stop.is_set)
             break
         sel = stage.selection
-        objective = sel.objective(cands)
-        if stage.bound is not None:
-            bound.update(_bounds(stage.weight, stage_index, stage.bound, objective))
-        if stage_index == 0:
+        objective = objective_of(cands, sel)
+        if stage.bound is not None and not restrictions:
+            # A restricted model's bound holds for that model only: it is not reported as one.
+            bound.update(_bounds(stage.weight, expr, stage.bound, objective))
+        if stage_index == 0 and not restrictions:
             gap = _gap(stage.value, stage.bound) if stage.bound is not None else None
         exact = stage.optimal and not restrictions
         if stage_index == 0 and bound.get("planned_priority") == objective["planned_priority"] and not restrictions:
             proven.add("planned_priority")
-            timings.setdefault("level1_proven_seconds", stage.rounds[-1]["ended_at"])
+            timings.setdefault("level1_proven_seconds", stage.rounds[-1]["ended_at"] if stage.rounds else 0.0)
         if exact:
-            proven.update(LEVELS[:2] if stage_index == 0 else [LEVELS[stage_index + 1]])
+            proven.update(proves)
         if on_progress:
             on_progress(Progress(name, time.perf_counter() - started, dict(objective), dict(bound),
                                  gap if stage_index == 0 else None))
         stopped = stopped or bool(stop and stop.is_set)
         # Hold this level (and those above) at least as good as found before the next one.
-        if stage_index == 0 and exact:
+        if expr in COMBINED and exact:
             # Both levels proven: fix each exactly, which propagates far better than the sum.
-            holds += [("l1", "==", objective["planned_priority"]), ("l2", "==", objective["waiting_hours"])]
+            second = {"l12": "l2", "l1c": "changes"}[expr]
+            holds += [("l1", "==", round(objective["planned_priority"])),
+                      (second, "==", round(objective[COMBINED[expr]]))]
         else:
             holds.append((expr, ">=" if sense == "max" else "<=", stage.value))
-    status = "OPTIMAL" if len(proven) == len(LEVELS) else "FEASIBLE"
+    status = "OPTIMAL" if len(proven) == len(levels) else "FEASIBLE"
     return result(status, bound, gap, stages, size, proven, stopped)
 
 
@@ -432,7 +411,85 @@ def _validate(pm: PlanModel, found: Selection, value: int, expr: str, holds: lis
     return repaired, (set() if _value(pm, expr, repaired, cands) == value else over)
 
 
-def _exact_stage(cands: Candidates, options: SolveOptions, stage_index: int, name: str, expr: str, sense: str,
+@dataclass
+class _Probe:
+    selection: Selection
+    proven: bool
+    rounds: list[dict]
+
+
+class _ProbeWatcher(cp_model.CpSolverSolutionCallback):
+    """Ends a level-1 probe at its first informative solution: a valid plan with more priority,
+    or legs whose return seats the relaxation must count."""
+
+    def __init__(self, pm: PlanModel, best_l1: int):
+        super().__init__()
+        self.pm, self.best_l1 = pm, best_l1
+        self.valid: Selection | None = None
+        self.over: set[str] = set()
+
+    def on_solution_callback(self) -> None:
+        found = self.pm.selection(self.boolean_value)
+        valid, over = _validate(self.pm, found, round(self.objective_value), "l12", [])
+        if valid is not None and valid.objective(self.pm.cands)["planned_priority"] > self.best_l1:
+            self.valid = valid
+        self.over = over
+        if self.valid is not None or over:
+            self.stop_search()
+
+
+def _prove_level1(cands: Candidates, options: SolveOptions, incumbent: Selection, started: float, deadline: float,
+                  on_progress) -> _Probe:
+    """Level 1 asked as a question: can the relaxation plan more priority than the valid plan has?
+
+    Each round adds "planned priority > the incumbent's" to the relaxation. Infeasible: no plan of
+    the scenario has more, so level 1 is proven. A solution is either a valid plan with more
+    priority (the new incumbent) or names legs whose return seats must be counted.
+    """
+    stop = options.stop
+    rounds: list[dict] = []
+    best = incumbent
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.2 or (stop and stop.is_set):
+            return _Probe(best, False, rounds)
+        best_l1 = round(best.objective(cands)["planned_priority"])
+        if on_progress:
+            on_progress(Progress(PROBE_STAGE, time.perf_counter() - started, objective_of(cands, best), {}, None))
+        pm = PlanModel(cands)
+        pm.model.add(pm.l1 >= best_l1 + 1)
+        pm.model.maximize(pm.l12)
+        # The incumbent breaks "more priority", but as a hint it finds the first answer in seconds
+        # (large: 3 s, against 13 s without a hint and 25-28 s with presolve on).
+        pm.hint(best)
+        solver = cp_model.CpSolver()
+        prm = solver.parameters
+        prm.cp_model_presolve = options.presolve
+        prm.max_time_in_seconds = remaining
+        prm.num_workers = options.worker_count()
+        prm.random_seed = options.seed
+        prm.log_search_progress = options.log
+        watcher = _ProbeWatcher(pm, best_l1)
+        status = run(solver, pm.model, stop, watcher)
+        record = {"stage": PROBE_STAGE, "status": solver.status_name(status),
+                  "seconds": round(solver.wall_time, 2), "ended_at": round(time.perf_counter() - started, 2),
+                  "planned_priority": best_l1}
+        rounds.append(record)
+        if status == cp_model.INFEASIBLE:
+            return _Probe(best, True, rounds)
+        if watcher.valid is not None:
+            best = watcher.valid
+            continue
+        if watcher.over:
+            record["return_seats_counted_on"] = sorted(watcher.over)
+            policy = cands.policy
+            cands.restaff(ReturnPolicy(counted=(policy.counted or frozenset()) | watcher.over, by_cost=policy.by_cost),
+                          keep=best, touching=watcher.over)
+            continue
+        return _Probe(best, False, rounds)  # out of time (or stopped) without an answer
+
+
+def _exact_stage(cands: Candidates, options: SolveOptions, expr: str, name: str, sense: str,
                  holds: list, incumbent: Selection, objective: dict, known_bound: dict, started: float,
                  deadline: float, on_progress) -> _StageOutcome:
     """One level, solved over a relaxation that is tightened until its optimum is a valid plan.
@@ -457,7 +514,7 @@ def _exact_stage(cands: Candidates, options: SolveOptions, stage_index: int, nam
         pm = PlanModel(cands)
         pm.lower_levels()
         size = pm.size()
-        weight = pm.weight
+        weight = _weight(pm, expr)
         for attr, op, value in holds:
             e = getattr(pm, attr)
             pm.model.add(e == value if op == "==" else e >= value if op == ">=" else e <= value)
@@ -473,13 +530,13 @@ def _exact_stage(cands: Candidates, options: SolveOptions, stage_index: int, nam
         # Presolve off lets a stage use the warm start at once. The cost stage of a big model needs
         # a proof more than a start, and there presolve pays (large: cost proven in 55 s with it,
         # 6 % gap after 52 s without); on medium it only costs time.
-        prm.cp_model_presolve = options.presolve or (stage_index == 1 and size["variables"] > 50_000)
+        prm.cp_model_presolve = options.presolve or (expr == "cost" and size["variables"] > 50_000)
         prm.log_search_progress = options.log
-        live = _StageProgress(pm, stage_index, name, started, objective, known_bound, on_progress)
+        live = _StageProgress(pm, expr, sense, name, started, objective, known_bound, on_progress)
         solver.best_bound_callback = live.bound
         watcher = _RelaxationWatcher(pm, live, sense, expr, holds, best_value)
         status = run(solver, pm.model, stop, watcher)
-        if stage_index == 0 and live.level1_proven is not None and level1_proven is None:
+        if expr in COMBINED and live.level1_proven is not None and level1_proven is None:
             level1_proven = live.level1_proven
         record = {"stage": name, "status": solver.status_name(status), "seconds": round(solver.wall_time, 2),
                   "ended_at": round(time.perf_counter() - started, 2)}
@@ -491,8 +548,8 @@ def _exact_stage(cands: Candidates, options: SolveOptions, stage_index: int, nam
         stage_bound = solver.best_objective_bound
         if bound is None or (stage_bound < bound if sense == "max" else stage_bound > bound):
             bound = stage_bound  # every round's model relaxes the scenario: each bound holds for it
-        if stage_index == 0 and not any(h[0] == "l1" for h in holds) and \
-                -(-int(bound) // pm.weight) <= best.objective(cands)["planned_priority"]:
+        if expr in COMBINED and not any(h[0] == "l1" for h in holds) and \
+                -(-int(bound) // weight) <= best.objective(cands)["planned_priority"]:
             # Level 1 is proven: later rounds only look for fewer waiting hours, at that priority.
             holds = holds + [("l1", "==", round(best.objective(cands)["planned_priority"]))]
         record.update(objective=solver.objective_value, bound=stage_bound)
@@ -518,11 +575,22 @@ def _exact_stage(cands: Candidates, options: SolveOptions, stage_index: int, nam
     return _StageOutcome(best, best_value, bound, False, weight, rounds, size, level1_proven)
 
 
+def objective_of(cands: Candidates, sel: Selection) -> dict[str, float]:
+    """The spec's five levels of a selection, and its changed assignments when re-planning."""
+    objective = sel.objective(cands)
+    if cands.hold is not None and (cands.hold.preferred or cands.hold.lost):
+        objective["changed_assignments"] = count_changes(cands.hold, sel)
+    return objective
+
+
 def _value(pm: PlanModel, expr: str, sel: Selection, cands: Candidates) -> int:
     """A valid selection's value of a stage objective (or held level), in the model's own units."""
     o = sel.objective(cands)
     if expr == "l12":
         return pm.weight * round(o["planned_priority"]) - round(o["waiting_hours"])
+    if expr in ("l1c", "changes"):
+        changes = count_changes(cands.hold, sel) if cands.hold is not None else 0
+        return pm.change_weight * round(o["planned_priority"]) - changes if expr == "l1c" else changes
     if expr in ("l1", "l2"):
         return round(o["planned_priority" if expr == "l1" else "waiting_hours"])
     if expr == "cost":
@@ -533,31 +601,36 @@ def _value(pm: PlanModel, expr: str, sel: Selection, cands: Candidates) -> int:
     return round(o["max_escort_missions"])
 
 
-def _levels(pm: PlanModel, obj: float, stage: int, known: dict[str, float]) -> dict[str, float]:
+def _levels(weight: int, obj: float, expr: str, known: dict[str, float]) -> dict[str, float]:
+    """A stage's objective value in level terms (a combined one splits exactly: the second < weight)."""
     out = dict(known)
-    if stage == 0:
-        l1 = -(-round(obj) // pm.weight)
+    if expr in COMBINED:
+        l1 = -(-round(obj) // weight)
         out["planned_priority"] = l1
-        out["waiting_hours"] = pm.weight * l1 - round(obj)
-    elif stage == 1:
+        out[COMBINED[expr]] = weight * l1 - round(obj)
+    elif expr == "l2":
+        out["waiting_hours"] = round(obj)
+    elif expr == "cost":
         out["cost_eur"] = round(obj / 100, 2)
-    elif stage == 2:
+    elif expr == "care":
         out["care_hours"] = round(obj / 60, 2)
     else:
         out["max_escort_missions"] = obj
     return out
 
 
-def _bounds(weight: int, stage: int, bnd: float, objective: dict[str, float]) -> dict[str, float]:
-    """Per-level bounds from a stage's bound (the combined level 1+2 bound splits exactly)."""
-    if stage == 0:
-        l1_bound = -(-int(bnd) // weight)  # L2 < W, so L1 <= ceil(bound / W)
+def _bounds(weight: int, expr: str, bnd: float, objective: dict[str, float]) -> dict[str, float]:
+    """Per-level bounds from a stage's bound (a combined bound splits exactly)."""
+    if expr in COMBINED:
+        l1_bound = -(-int(bnd) // weight)  # the second level < W, so L1 <= ceil(bound / W)
         out = {"planned_priority": l1_bound}
         if l1_bound == objective["planned_priority"]:
-            out["waiting_hours"] = max(0, weight * l1_bound - int(bnd))
+            out[COMBINED[expr]] = max(0, weight * l1_bound - int(bnd))
         return out
-    if stage == 1:
+    if expr == "l2":
+        return {"waiting_hours": bnd}
+    if expr == "cost":
         return {"cost_eur": round(bnd / 100, 2)}
-    if stage == 2:
+    if expr == "care":
         return {"care_hours": round(bnd / 60, 2)}
     return {"max_escort_missions": bnd}

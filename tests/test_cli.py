@@ -67,3 +67,53 @@ def test_plan_from_a_workbook_and_a_csv_folder(tmp_path):
         plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
         assert plan["departures"][0]["planned"]
         assert main(["check", str(source), str(out / "plan.json")]) == 0
+
+
+# --- PDFs on demand ---------------------------------------------------------------------------
+
+def test_pdf_on_demand_writes_no_pdf_and_index_tells_how_to_get_them(tmp_path):
+    scenario = write(tmp_path, tiny.scenario())
+    out = tmp_path / "out"
+    assert main(["plan", str(scenario), "--out", str(out), "--quick", "--pdf", "on-demand"]) == 0
+    dep = json.loads((out / "plan.json").read_text(encoding="utf-8"))["departures"][0]["id"]
+    assert not list(out.rglob("*.pdf"))
+    assert (out / "itineraries" / f"{dep}.html").is_file() and list((out / "calendars").glob("*.ics"))
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f"vertrekplanner pdf . {dep}" in index and "vertrekplanner pdf . --all" in index
+    assert f'href="itineraries/{dep}.html"' in index and ".pdf" not in index
+
+    # The scenario is kept beside the plan: a later edit of the original changes nothing.
+    scenario.write_text("{}", encoding="utf-8")
+    assert main(["pdf", str(out), dep]) == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.pdf")) == [
+        f"itineraries/{dep}.pdf", f"letters/{dep}.en.pdf"]
+
+
+def test_pdf_command_refuses_what_it_cannot_do(tmp_path, capsys):
+    scenario = write(tmp_path, tiny.scenario())
+    out = tmp_path / "out"
+    assert main(["plan", str(scenario), "--out", str(out), "--quick", "--pdf", "on-demand"]) == 0
+    assert main(["pdf", str(out)]) == 2  # neither departures nor --all
+    assert main(["pdf", str(out), "BV-NOT-PLANNED"]) == 2
+    assert main(["pdf", str(tmp_path / "elsewhere"), "--all"]) == 2
+    assert "BV-NOT-PLANNED" in capsys.readouterr().out
+    assert not list(out.rglob("*.pdf"))
+
+
+def test_pdf_default_follows_the_solvers_programme_scale(tmp_path, monkeypatch):
+    """Below programme scale every PDF is written; above it (here: the threshold lowered to
+    nothing, as ``is_large_scale`` reads it) none is."""
+    import dataclasses
+
+    from planner import solve
+
+    scenario = write(tmp_path, tiny.scenario())
+    assert main(["plan", str(scenario), "--out", str(tmp_path / "small"), "--quick"]) == 0
+    assert list((tmp_path / "small").rglob("*.pdf"))
+
+    real = solve.is_large_scale
+    monkeypatch.setattr(solve, "is_large_scale",
+                        lambda sc, options: real(sc, dataclasses.replace(options, large_scale_above=0)))
+    assert main(["plan", str(scenario), "--out", str(tmp_path / "large"), "--quick"]) == 0
+    assert not list((tmp_path / "large").rglob("*.pdf"))
+    assert (tmp_path / "large" / "index.html").is_file()

@@ -14,7 +14,7 @@ from planner.checker import check_plan
 from planner.generator import generate
 from planner.plan import build_plan
 from planner.scenario import parse_scenario
-from planner.solve import Progress, SolveOptions, StopSignal, run, solve
+from planner.solve import PROBE_STAGE, Progress, SolveOptions, StopSignal, run, solve
 
 
 def checked(sc, result) -> dict:
@@ -78,7 +78,7 @@ def test_stop_from_another_thread_ends_a_long_solve_with_a_valid_plan():
     stopped_at: list[float] = []
 
     def on_progress(p: Progress) -> None:
-        if p.stage == "levels 1+2":
+        if p.stage in ("levels 1+2", PROBE_STAGE):
             searching.set()
 
     def watcher() -> None:
@@ -98,7 +98,8 @@ def test_stop_from_another_thread_ends_a_long_solve_with_a_valid_plan():
     assert latency < 10
     assert result.stopped
     assert result.status == "FEASIBLE"
-    assert len(result.stages) < 4 and result.stages[-1]["status"] == "FEASIBLE"  # cut short, then no more
+    # Cut short (with or without a solution of its own), then no more.
+    assert len(result.stages) < 4 and result.stages[-1]["status"] in ("FEASIBLE", "UNKNOWN")
     checked(sc, result)
     assert result.objective["planned_priority"] >= greedy_priority(sc, result)
 
@@ -121,13 +122,13 @@ def test_stop_from_a_progress_report_inside_the_solver():
     stop = StopSignal()
 
     def on_progress(p: Progress) -> None:
-        if p.stage == "levels 1+2":
+        if p.stage in ("levels 1+2", PROBE_STAGE):
             stop.stop()
 
     result = solve(sc, SolveOptions(time_limit=60, stop=stop), on_progress=on_progress)
     assert result.stopped and result.status == "FEASIBLE"
     assert result.wall_seconds < 20
-    assert [s["stage"] for s in result.stages] == ["levels 1+2"]
+    assert [s["stage"] for s in result.stages] == [PROBE_STAGE]  # the first stage, cut short
     checked(sc, result)
 
 

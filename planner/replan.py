@@ -1,0 +1,24 @@
+"""Re-planning against an earlier plan (the spec's "Re-planning and disruptions").
+
+Departures whose earlier pickup lies before ``planning_time`` are underway: they are pinned as
+they were, their seats, missions and vehicles still counted. Every other departure of the earlier
+plan is *preferred*: the solve counts each of its assignments that changes, as the level between
+planned priority and the spec's levels 2-5 (planner/hold.py, planner/solve.py). The earlier plan
+is the warm start: its choices that are still lawful are kept first, so a valid plan exists from
+the first second, and on unchanged input the re-plan is the earlier plan.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .domain import Scenario
+from .hold import Hold, hold_from_plan, underway
+from .solve import Progress, Result, SolveOptions, candidates_for, solve
+
+
+def replan(sc: Scenario, previous: dict, options: SolveOptions,
+           on_progress: Callable[[Progress], None] | None = None) -> tuple[Result, Hold]:
+    """A new plan for ``sc`` that changes ``previous`` as little as the objective allows."""
+    cands = candidates_for(sc, options)
+    cands.hold = hold_from_plan(cands, previous, pin=underway(cands, previous))
+    return solve(sc, options, on_progress, cands=cands), cands.hold
