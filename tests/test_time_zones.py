@@ -97,3 +97,20 @@ def test_pickup_across_the_dst_change_keeps_wall_clock_arithmetic_exact():
     entry = plan["departures"][0]
     assert entry["pickup"]["time"] == "2027-03-28T06:30:00+02:00"  # 09:00 - 120 check-in - 30 drive
     assert rules.local_date(sc, sc.flights["KL2-20270328"].arrives, "AMS") == date(2027, 3, 29)
+
+
+def test_a_span_keeps_the_ends_own_date_and_zone():
+    from planner.outputs.derive import local, span_text
+    from planner.timeutil import instant_minutes, zone
+
+    ams, ist = zone("Europe/Amsterdam"), zone("Europe/Istanbul")
+    start = local(instant_minutes("2026-12-07T06:20:00+01:00"), ams)
+    # A three-day mission reads as three days, not as "06:20 – 02:05".
+    three_days = local(instant_minutes("2026-12-09T02:05:00+01:00"), ams)
+    assert span_text(start, three_days) == "ma 7 dec 2026 06:20 – wo 9 dec 2026 02:05"
+    same_day = local(instant_minutes("2026-12-07T09:00:00+01:00"), ams)
+    assert span_text(start, same_day) == "ma 7 dec 2026 06:20 – 09:00"
+    # A flight landing in Istanbul ends at Istanbul's time, named as such.
+    landing = local(instant_minutes("2026-12-07T15:25:00+03:00"), ist)
+    text = span_text(local(instant_minutes("2026-12-07T10:10:00+01:00"), ams), landing, "en")
+    assert text.startswith("Mon 7 Dec 2026 10:10 (Europe/Amsterdam") and "15:25 (Europe/Istanbul" in text

@@ -562,9 +562,9 @@ def my_page(request: Request, nieuw: int | None = Query(None), principal: Princi
 def _event_row(e: CalendarEvent) -> dict:
     """An event as its owner reads it: in the zone of the place where it starts (and ends)."""
     start_tz, end_tz = ZoneInfo(e.tzid), ZoneInfo(e.end_tzid)
+    start, end = derive.local(timeutil.minutes(e.start), start_tz), derive.local(timeutil.minutes(e.end), end_tz)
     return {"summary": e.summary, "location": e.location, "description": e.description,
-            "start": derive.local(timeutil.minutes(e.start), start_tz),
-            "end": derive.local(timeutil.minutes(e.end), end_tz)}
+            "start": start, "end": end, "span": derive.span_text(start, end), "one_zone": start.zone == end.zone}
 
 
 def _feed_url(request: Request, session: Session, owner: str) -> str | None:

@@ -151,6 +151,16 @@ def local(minute: int, tz: ZoneInfo) -> LocalTime:
     return LocalTime(minute, timeutil.at(minute, tz), str(tz.key))
 
 
+def span_text(start: LocalTime, end: LocalTime, lang: str = "nl") -> str:
+    """From start to end as read where each happens: the end keeps its own date when it falls on
+    another day, and its own zone when it lies elsewhere ("ma 7 dec 06:20 – wo 9 dec 02:05")."""
+    if start.zone == end.zone:
+        if start.dt.date() == end.dt.date():
+            return f"{getattr(start, lang)} – {end.time}"
+        return f"{getattr(start, lang)} – {getattr(end, lang)}"
+    return f"{getattr(start, lang)} ({start.zone_label}) – {getattr(end, lang)} ({end.zone_label})"
+
+
 def duration_text(minutes: int, lang: str = "nl") -> str:
     h, m = divmod(int(minutes), 60)
     unit = "u" if lang == "nl" else "h"
