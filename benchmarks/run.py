@@ -108,6 +108,40 @@ def outputs() -> str:
         return section.read_text(encoding="utf-8")
 
 
+REPLAN = {"large": (120, 8), "eu": (180, 55)}  # plan seconds, re-plan seconds (the re-plan's whole budget)
+
+
+def replanning() -> str:
+    """A full solve, a re-plan after its busiest flight is cancelled and recommendations, side by side
+    per scenario (``benchmarks/replan.py``, one process each): the section "Re-planning"."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size, (plan_s, replan_s) in REPLAN.items():
+            path, source = scenario_path(size, Path(tmp))
+            out = subprocess.run([sys.executable, str(HERE / "replan.py"), str(path), str(plan_s), str(replan_s)],
+                                 capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append(f"| {size} | {r['solve_seconds']} ({r['solve_status']}, {r['planned_priority']}) | "
+                        f"{r['cancelled_flight']} ({r['departures_on_it']}) | {r['replan_seconds']} "
+                        f"({r['replan_status']}, {r['replan_planned_priority']}) | {r['changed_assignments']} | "
+                        f"{len(r['departures_changed'])} of {r['may_change']} that may | "
+                        f"{'yes' if r['only_touched_changed'] else 'NO'} | {r['recommend_seconds_median']} "
+                        f"({r['recommend_runs']}) | {r['peak_rss_mb']:,} | {r['violations']} |")
+    return "\n".join([
+        "## Re-planning", "",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on: {hardware()}. Per scenario, in one "
+        "process: a full solve (time limit as in the table above), then the busiest planned flight is "
+        "cancelled (`flight_cancelled`) and `replan` runs against that plan with the whole budget shown "
+        f"({', '.join(f'{k} {v[1]} s' for k, v in REPLAN.items())}, building its candidates included), then "
+        "`recommend` for unplanned departures (median wall seconds, runs in brackets). *may change*: the "
+        "departures that flew on the flight or shared a companion or a vehicle with one that did.", "",
+        "| scenario | full solve s (status, priority) | cancelled flight (departures on it) | re-plan s (status, "
+        "priority) | changed assignments | departures changed | only those that may | recommend s | peak MB "
+        "| viol. |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows, ""])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="small,medium,large,eu")
@@ -120,7 +154,7 @@ def main() -> None:
     out = Path(args.out)
     solver_text, service_text = split_results(out.read_text(encoding="utf-8") if out.exists() else "")
     if not args.service_only:
-        solver_text = solver(args) + "\n" + outputs()
+        solver_text = solver(args) + "\n" + outputs() + "\n" + replanning()
         write_results(out, solver_text, service_text)
     if not args.skip_service:
         service_text = service(shlex.split(args.service_args))

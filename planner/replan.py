@@ -9,6 +9,8 @@ the first second, and on unchanged input the re-plan is the earlier plan.
 """
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import Callable
 
 from .domain import Scenario
@@ -19,6 +21,9 @@ from .solve import Progress, Result, SolveOptions, candidates_for, solve
 def replan(sc: Scenario, previous: dict, options: SolveOptions,
            on_progress: Callable[[Progress], None] | None = None) -> tuple[Result, Hold]:
     """A new plan for ``sc`` that changes ``previous`` as little as the objective allows."""
+    started = time.perf_counter()
     cands = candidates_for(sc, options)
     cands.hold = hold_from_plan(cands, previous, pin=underway(cands, previous))
-    return solve(sc, options, on_progress, cands=cands), cands.hold
+    # The time limit is the whole re-plan's, building the candidates included.
+    left = max(1.0, options.time_limit - (time.perf_counter() - started))
+    return solve(sc, replace(options, time_limit=left), on_progress, cands=cands), cands.hold
