@@ -328,6 +328,8 @@ class Candidates:
             need = rules.required_escorts(sc, dep)
             team = [c.companion for c in option.escorts[i]]
             if need and len({c.id for c in team}) < need:
+                if self._short_of_visas(option, i, need):
+                    return "escort_visa", info | {"need": need}
                 return "escort_shortage", info | {"need": need, "visa": bool(self.visa_needs(option.legs))}
             if need:
                 lacks = [n for n, meets in rules.team_demands(dep, need) if not any(meets(c) for c in team)]
@@ -340,6 +342,23 @@ class Candidates:
                 return "no_vehicle", {"departure": option.members[trip.members[0]].dep.id,
                                       "passengers": trip.passengers, "stretcher": trip.stretcher}
         return None
+
+    def _short_of_visas(self, option: Option, member: int, need: int) -> bool:
+        """Visas aside, ``need`` escorts could serve (available over a lawful return): the visa
+        requirement (rule 7) is what leaves the team short, not availability."""
+        sc, roster = self.sc, self.escort_roster
+        if not self.visa_needs(option.legs) and not sc.parameters.visa_required_countries:
+            return False
+        start = option.members[member].pickup
+        deadline = start + rules.max_away_minutes(sc)
+        free = np.zeros(len(roster), dtype=bool)
+        for base, at_base in roster.by_base.items():
+            for ret in self.returns(option.legs[-1].dest, base, option.arrival + rules.turnaround_minutes(sc)):
+                end = rules.mission_end(ret)
+                if end > deadline:
+                    break
+                free |= at_base & roster.available(start, end)
+        return int(free.sum()) >= need
 
     def _qualified_medics(self, dep: Departure) -> np.ndarray:
         key = (dep.medic_role, dep.medical.medic_skills)

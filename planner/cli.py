@@ -41,6 +41,8 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gap", type=float, default=0.0, metavar="FRACTION", help="stop a level at this relative gap")
     p.add_argument("--quick", action="store_true", help="greedy construction only, no CP-SAT")
     p.add_argument("--no-documents", action="store_true", help="write plan.json only")
+    p.add_argument("--no-fixes", action="store_true",
+                   help="do not search verified fixes for unplanned departures (skipped at programme scale anyway)")
     p.add_argument("--pdf", choices=("all", "on-demand"),
                    help="write every PDF now, or leave them to `vertrekplanner pdf` (default: all, "
                         "on-demand at programme scale)")
@@ -159,7 +161,7 @@ def _plan(sc: Scenario, args, source: Path) -> int:
         live.update(view.render(final=True))
     settings = {"mode": "quick" if args.quick else "cp-sat", "time_limit": args.time_limit,
                 "workers": options.worker_count(), "seed": args.seed, "gap_limit": args.gap}
-    plan = build_plan(sc, result, settings=settings)
+    plan = build_plan(sc, result, settings=settings, fixes=not args.no_fixes)
     violations = check_plan(sc, plan)
     out = Path(args.out)
     if violations:

@@ -74,7 +74,8 @@ def cmd_replan(args, console, progress_view, summary) -> int:
                                             "disruptions": args.disruptions, "time_limit": args.time_limit,
                                             "workers": options.worker_count(), "seed": args.seed,
                                             "underway": sorted(d.id for c in hold.pinned.values()
-                                                               for d in (m.dep for m in c.option.members))})
+                                                               for d in (m.dep for m in c.option.members))},
+                      fixes=not args.no_fixes)
     violations = check_plan(sc, plan, earlier=previous)
     out = Path(args.out)
     if violations:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from . import rules, timeutil
+from . import rules, timeutil, wording
 from .candidates import Candidates, Finding, Unit
 from .greedy import Ledger, try_option
 from .rulebook import rule_of
@@ -85,8 +85,8 @@ def finding_reason(cands: Candidates, f: Finding) -> Reason:
     elif code == "travel_time":
         limit = dep.medical.max_travel_hours
         shortest = d["min_minutes"] / 60
-        nl = f"Snelste reis van ophalen tot overdracht duurt {shortest:.1f} uur; maximaal {limit} uur toegestaan"
-        en = f"The fastest journey from pickup to handover takes {shortest:.1f} hours; at most {limit} hours allowed"
+        nl = f"Snelste reis van ophalen tot overdracht duurt {wording.number(shortest, 'nl')} uur; maximaal {limit} uur toegestaan"
+        en = f"The fastest journey from pickup to handover takes {wording.number(shortest, 'en')} hours; at most {limit} hours allowed"
     elif code == "reception_closed":
         nl = f"Opvang {rec.name} ({rec.id}) is gesloten op elk mogelijk overdrachtsmoment ({d['count']} vluchtopties {when_nl})"
         en = f"Reception {rec.name} ({rec.id}) is closed at every possible handover time ({d['count']} flight options {when_en})"
@@ -106,6 +106,11 @@ def finding_reason(cands: Candidates, f: Finding) -> Reason:
         else:
             nl = f"Geen {who_nl} beschikbaar {when_nl}"
             en = f"No {who_en} available {when_en}"
+    elif code == "escort_visa":
+        who_nl = who_en = "escort" if d["need"] == 1 else f"{d['need']} escorts"
+        land_nl, land_en = wording.country(d["country"], "nl"), wording.country(d["country"], "en")
+        nl = f"Geen {who_nl} met de nodige visa (reis naar {land_nl}) {when_nl}; zonder visumeis wel"
+        en = f"No {who_en} holding the visas needed (travel to {land_en}) {when_en}; visas aside there are"
     elif code == "escort_skill":
         lacks = d["lacks"]
         parts_nl = {"team_leader": "een teamleider", "minors": "een escort met aantekening minderjarigen"}

@@ -16,7 +16,9 @@ PLAN_FORMAT = "vertrekplanner/plan@1"
 
 
 def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = None,
-               settings: dict | None = None) -> dict:
+               settings: dict | None = None, fixes: bool | str = False) -> dict:
+    """``fixes``: True adds verified fixes to unplanned departures (planner/fixes.py) unless the
+    scenario is at programme scale, "always" adds them at any scale; solve-only callers skip them."""
     cands, selection = result.candidates, result.selection
     generated_at = generated_at or datetime.now(sc.home_tz)
     by_dep: dict[str, dict] = {}
@@ -52,7 +54,7 @@ def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = Non
             rs = reasons.get(dep.id, [])
             departures.append({"id": dep.id, "planned": False, "reasons": [r.en for r in rs],
                                "reasons_nl": [r.nl for r in rs], "reason_rules": [r.rule for r in rs]})
-    return {
+    plan = {
         "format": PLAN_FORMAT,
         "scenario": sc.name,
         "generated_at": generated_at.isoformat(timespec="seconds"),
@@ -78,6 +80,24 @@ def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = Non
         },
         "departures": departures,
     }
+    if fixes:
+        _add_fixes(sc, plan, result, fixes)
+    return plan
+
+
+def _add_fixes(sc: Scenario, plan: dict, result: Result, fixes: bool | str) -> None:
+    import time
+
+    from .fixes import attach_fixes
+    from .solve import SolveOptions, is_large_scale
+
+    if fixes != "always" and is_large_scale(sc, SolveOptions()):
+        plan["solver"]["fixes"] = "skipped: programme scale"
+        return
+    started = time.perf_counter()
+    outcomes = attach_fixes(sc, plan, result.candidates)
+    plan["solver"]["fixes_seconds"] = round(time.perf_counter() - started, 2)
+    plan["solver"]["fixes_tried"] = sum(o.tried for o in {id(o): o for o in outcomes.values()}.values())
 
 
 def write_plan(plan: dict, path: str | Path) -> Path:

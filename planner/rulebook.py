@@ -28,7 +28,8 @@ RULES: tuple[Rule, ...] = (
     Rule(SEATS, "Seats", ("no_seats_route", "seats_full", "airline_cap")),
     Rule(MEDICAL, "Medical", ("travel_time", "medic_shortage", "no_stretcher_route", "medif_lead", "medic_busy")),
     Rule(ESCORTS, "Escorts", ("escort_shortage", "escorts_busy")),
-    Rule(COMPANIONS, "Companions come home", ()),
+    # escort_visa: enough escorts are free, but too few hold the visas the route needs.
+    Rule(COMPANIONS, "Companions come home", ("escort_visa",)),
     # escort_skill: the team lacks a team leader (rule 6) or what a minor needs (rule 8); a
     # team leader is only asked of two or more escorts, which minors need most, so it is filed here.
     Rule(MINORS, "Minors", ("minor_reception_kind", "escort_skill")),
