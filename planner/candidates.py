@@ -470,7 +470,9 @@ class Candidates:
     def travel_cost(self, option: Option, ret: Itinerary) -> float:
         """A companion's seats out and back and nights abroad (objective level 3), whoever they are."""
         sc = self.sc
-        key = (option.unit, option.index, tuple(leg.id for leg in ret))
+        # Keyed by the legs themselves: an option that fails staffing is dropped and its index
+        # reused by the next one, so (unit, index) would hand that one a stale price.
+        key = (tuple(leg.id for leg in option.legs), tuple(leg.id for leg in ret))
         cost = self._travel_cost.get(key)
         if cost is None:
             cost = rules.seat_fares(sc, option.legs) + rules.seat_fares(sc, ret) + sc.parameters.overnight_cost_eur * \

@@ -10,6 +10,14 @@ from . import timeutil
 from .domain import Scenario
 from .hold import entries_of
 
+ASSIGNMENT = ("flights", "pickup", "escorts", "medics", "handover")  # what a plan decides (the rest is derived)
+
+
+def assignment(entry: dict) -> dict:
+    """A planned entry's decisions, without what is derived from them (cost, soft goals)."""
+    return {k: entry.get(k) for k in ASSIGNMENT}
+
+
 MONTHS = {"nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
           "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")}
 
@@ -26,7 +34,8 @@ def plan_changes(sc: Scenario, previous: dict, plan: dict) -> dict:
     unchanged = not departures and not people
     return {"unchanged": unchanged,
             "counts": {"departures_changed": len(departures), "people_concerned": len(people),
-                       "departures_kept": sum(1 for d in set(before) & set(after) if before[d] == after[d])},
+                       "departures_kept": sum(1 for d in set(before) & set(after)
+                                              if assignment(before[d]) == assignment(after[d]))},
             "departures": departures, "people": people}
 
 

@@ -252,6 +252,10 @@ def _summary(sc: Scenario, plan: dict, result) -> None:
         for d in unplanned:
             table.add_row(d["id"], "\n".join(d.get("reasons_nl") or d["reasons"]))
         console.print(table)
+    from .actions import summary_nl
+
+    for line in summary_nl(plan):
+        console.print(line, markup=False)
 
 
 # --- other commands -------------------------------------------------------------------------

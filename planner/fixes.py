@@ -59,6 +59,7 @@ class Outcome:
     """Verified fixes of one unit, and what its reasons should add."""
 
     fixes: list[dict] = field(default_factory=list)
+    changes: list[tuple[Change, ...]] = field(default_factory=list)  # per fix, its changes (planner/actions.py)
     reasons_nl: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     reason_rules: list[int] = field(default_factory=list)  # one per added reason
@@ -444,6 +445,7 @@ def unit_fixes(sc: Scenario, plan: dict, unit: Unit) -> Outcome:
         if verify(sc.raw, plan, lead.id, list(change.ops)):
             kinds_done.add(change.kind)
             out.fixes.append(_fix([change]))
+            out.changes.append((change,))
     if not out.fixes:
         for size in (2, 3):
             ordered = _order(by_size.get(size, []))[:COMBO_TRIES]
@@ -452,6 +454,7 @@ def unit_fixes(sc: Scenario, plan: dict, unit: Unit) -> Outcome:
                 changes = sorted(cs, key=lambda c: (KIND_RANK[c.kind], c.en))
                 if verify(sc.raw, plan, lead.id, [op for c in changes for op in c.ops]):
                     out.fixes.append(_fix(changes))
+                    out.changes.append(tuple(changes))
                     out.say(min(out.fixes[-1]["rules"]),
                             f"Geen enkele wijziging alleen is genoeg; samen wel: "
                             f"{wording.listing([c.nl for c in changes], 'nl')}",

@@ -18,14 +18,23 @@ from typing import Callable, Iterator
 from ortools.sat.python import cp_model
 
 from .candidates import Candidates
+from .hold import count_changes
 from .model import PlanModel
 from .selection import Selection
 from .stopping import StopSignal, run
 
 
+def replanning(cands: Candidates) -> bool:
+    """A re-plan counts changes to the earlier plan right after planned priority."""
+    return cands.hold is not None and bool(cands.hold.preferred or cands.hold.lost)
+
+
 def score(cands: Candidates, sel: Selection) -> tuple[int, int]:
-    """Levels 1 and 2 as one comparable key: more priority first, then fewer waiting hours."""
+    """The first two levels as one comparable key: more priority first, then fewer waiting hours —
+    or, in a re-plan, fewer changed assignments (planner/hold.py)."""
     o = sel.objective(cands)
+    if replanning(cands):
+        return o["planned_priority"], -count_changes(cands.hold, sel)
     return o["planned_priority"], -o["waiting_hours"]
 
 
@@ -136,7 +145,7 @@ def improve(cands: Candidates, sel: Selection, budget: float, workers: int, seed
             allowed = {u: allowed[u] | ({sel.chosen[u].option.index} if u in sel.chosen else set()) for u in free}
         fixed = Selection({u: c for u, c in sel.chosen.items() if u not in free})
         pm = PlanModel(cands, free=free, fixed=fixed, allowed=allowed)
-        pm.model.maximize(pm.l12)
+        pm.model.maximize(pm.l1c if replanning(cands) else pm.l12)
         pm.hint(sel)
         solver = cp_model.CpSolver()
         prm = solver.parameters

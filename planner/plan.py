@@ -8,6 +8,7 @@ from pathlib import Path
 import ortools
 
 from . import rules, timeutil
+from .breakdown import breakdown
 from .explain import unplanned_reasons
 from .domain import Scenario
 from .solve import Result
@@ -49,7 +50,7 @@ def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = Non
     departures = []
     for dep in sc.departures.values():
         if dep.id in by_dep:
-            departures.append(by_dep[dep.id])
+            departures.append(by_dep[dep.id] | breakdown(sc, by_dep[dep.id]))  # cost and soft goals
         else:
             rs = reasons.get(dep.id, [])
             departures.append({"id": dep.id, "planned": False, "reasons": [r.en for r in rs],
@@ -92,12 +93,15 @@ def _add_fixes(sc: Scenario, plan: dict, result: Result, fixes: bool | str) -> N
     from .solve import SolveOptions, is_large_scale
 
     if fixes != "always" and is_large_scale(sc, SolveOptions()):
-        plan["solver"]["fixes"] = "skipped: programme scale"
+        plan["solver"]["fixes"] = plan["solver"]["actions"] = "skipped: programme scale"
         return
     started = time.perf_counter()
     outcomes = attach_fixes(sc, plan, result.candidates)
     plan["solver"]["fixes_seconds"] = round(time.perf_counter() - started, 2)
     plan["solver"]["fixes_tried"] = sum(o.tried for o in {id(o): o for o in outcomes.values()}.values())
+    from .actions import attach_actions  # where to act first: the fixes grouped, each verified by a re-plan
+
+    attach_actions(sc, plan, outcomes)
 
 
 def write_plan(plan: dict, path: str | Path) -> Path:

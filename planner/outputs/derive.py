@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .. import rules, timeutil
+from .. import breakdown, rules, timeutil
 from ..domain import Companion, Departure, Flight, Reception, Scenario
 
 REMOVABILITY_CHECK_HOURS = 24
@@ -239,6 +239,36 @@ class ServiceCode:
     meaning_en: str
 
 
+@dataclass(frozen=True)
+class CostLine:
+    what: str  # Dutch
+    amount: str  # e.g. "EUR 1 200,00"
+
+
+@dataclass(frozen=True)
+class CostsView:
+    """"Kosten en keuzes" on the itinerary: planner/breakdown.py's figures, as text."""
+
+    lines: tuple[CostLine, ...]
+    total: str
+    waiting: str  # whole hours from ready_from to the first departure
+    waiting_weighted: str
+    journey: str  # pickup to handover
+
+
+def costs_view(sc: Scenario, entry: dict) -> CostsView | None:
+    cost, goals = breakdown.departure_cost(sc, entry), breakdown.soft_goals(sc, entry)
+    if cost is None or goals is None:
+        return None
+    return CostsView(
+        lines=tuple(CostLine(l["what_nl"], breakdown.money(breakdown.cents(l["eur"]), "nl")) for l in cost["lines"]),
+        total=breakdown.money(breakdown.cents(cost["total_eur"]), "nl"),
+        waiting=f"{goals['waiting_hours']} uur",
+        waiting_weighted=f"{goals['waiting_hours_weighted']} uur (× prioriteit {goals['priority']})",
+        journey=duration_text(round(goals["pickup_to_handover_hours"] * 60)),  # 0.01 h < half a minute: exact
+    )
+
+
 @dataclass
 class DepartureView:
     """One planned departure as the documents and calendars show it."""
@@ -270,6 +300,7 @@ class DepartureView:
     arrangements_nl: tuple[str, ...]
     letter_languages: tuple[str, ...]
     vehicle_busy: tuple[int, int]
+    costs: CostsView | None = None  # None when the entry names something the scenario lacks
 
     @property
     def id(self) -> str:
@@ -440,6 +471,7 @@ def departure_view(sc: Scenario, entry: dict) -> DepartureView:
         arrangements_nl=arrangements,
         letter_languages=langs,
         vehicle_busy=rules.vehicle_busy(pickup, drive),
+        costs=costs_view(sc, entry),
     )
 
 
