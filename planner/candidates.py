@@ -105,6 +105,10 @@ class Option:
     medics: list[list[CompanionChoice]] = field(default_factory=list)  # per member
     trips: list[Trip] = field(default_factory=list)
 
+    def trip_of(self) -> dict[int, int]:
+        """Member index -> index of the pickup trip that takes them."""
+        return {i: t for t, trip in enumerate(self.trips) for i in trip.members}
+
 
 @dataclass(slots=True)
 class Unit:

@@ -165,12 +165,9 @@ def _plan(sc: Scenario, args, source: Path) -> int:
     violations = check_plan(sc, plan)
     out = Path(args.out)
     if violations:
-        # A plan that breaks a rule is worse than no plan: keep it aside for diagnosis only.
-        write_plan(plan, out / "plan.rejected.json")
-        console.print(f"[bold red]The plan breaks {len(violations)} hard rule(s); not published:[/]")
-        for v in violations[:20]:
-            console.print(f"  - {v}", markup=False)
-        return 1
+        from .cli_replan import reject
+
+        return reject(console, plan, out, violations, "The plan")
     path = write_plan(plan, out / "plan.json")
     written = [path]
     if not args.no_documents:

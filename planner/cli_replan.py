@@ -37,12 +37,15 @@ def read_plan(path: str | Path, what: str = "plan") -> dict:
     return doc
 
 
-def _write_json(path: Path, data) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+def reject(console, plan: dict, out: Path, violations: list, headline: str) -> int:
+    """A plan that breaks a rule is worse than no plan: kept aside as plan.rejected.json for diagnosis."""
+    from .plan import write_plan
+
+    write_plan(plan, out / "plan.rejected.json")
+    console.print(f"[bold red]{headline} breaks {len(violations)} hard rule(s); not written as plan.json:[/]")
+    for v in violations[:20]:
+        console.print(f"  - {v}", markup=False)
+    return 1
 
 
 def cmd_replan(args, console, progress_view, summary) -> int:
@@ -79,17 +82,13 @@ def cmd_replan(args, console, progress_view, summary) -> int:
     violations = check_plan(sc, plan, earlier=previous)
     out = Path(args.out)
     if violations:
-        write_plan(plan, out / "plan.rejected.json")
-        console.print(f"[bold red]The re-plan breaks {len(violations)} hard rule(s); not written as plan.json:[/]")
-        for v in violations[:20]:
-            console.print(f"  - {v}", markup=False)
-        return 1
+        return reject(console, plan, out, violations, "The re-plan")
     written = [write_plan(plan, out / "plan.json")]
     (out / "scenario.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
     changes = plan_changes(sc, previous, plan)
     changes["changed_assignments"] = result.objective.get("changed_assignments")
     changes["lost"] = hold.lost  # earlier choices that are no longer lawful, and why
-    written.append(_write_json(out / "changes.json", changes))
+    written.append(write_plan(changes, out / "changes.json"))
     for lang in ("nl", "en"):
         path = out / f"changes.{lang}.md"
         path.write_text(changes_text(changes, lang), encoding="utf-8")
@@ -108,7 +107,7 @@ def cmd_replan(args, console, progress_view, summary) -> int:
 
 def cmd_recommend(args, console) -> int:
     from .checker import check_plan
-    from .plan import build_plan
+    from .plan import build_plan, write_plan
     from .recommend import fit_summary, recommend
     from .solve import Result
 
@@ -139,12 +138,12 @@ def cmd_recommend(args, console) -> int:
         if problems:  # never offered: a plan that breaks a rule is worse than none
             console.print(f"option {rank} dropped by the checker: {problems[0]}", markup=False)
             continue
-        _write_json(out / f"option-{len(listed) + 1}.plan.json", whole)
+        write_plan(whole, out / f"option-{len(listed) + 1}.plan.json")
         listed.append(fit_summary(sc, len(listed) + 1, fit))
     document = {"format": "vertrekplanner/options@1", "departure": args.departure, "members": rec.members,
                 "already_planned": rec.already_planned, "seconds": round(seconds, 3), "options": listed,
                 "reasons_nl": rec.reasons_nl if not listed else [], "reasons": rec.reasons if not listed else []}
-    _write_json(out / "options.json", document)
+    write_plan(document, out / "options.json")
     if not listed:
         console.print(f"[bold]Geen passende optie voor {escape(args.departure)}[/] / no option fits:")
         for nl, en in zip(rec.reasons_nl, rec.reasons):

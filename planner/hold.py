@@ -204,8 +204,8 @@ def changes_of(before: Chosen, now: Chosen | None) -> int:
     if now is None:
         return assignments(before)
     same_option = now.option is before.option
-    trip_of_before = {i: t for t, trip in enumerate(before.option.trips) for i in trip.members}
-    trip_of_now = {i: t for t, trip in enumerate(now.option.trips) for i in trip.members}
+    trip_of_before = before.option.trip_of()
+    trip_of_now = now.option.trip_of()
     total = 0
     for i in range(len(before.option.members)):
         if not same_option:

@@ -181,7 +181,7 @@ class PlanModel:
         for u, before in self.hold.preferred.items():
             o = before.option.index
             x = self.x.get((u, o))
-            trip_of = {i: t for t, trip in enumerate(before.option.trips) for i in trip.members}
+            trip_of = before.option.trip_of()
             for i in range(len(before.option.members)):
                 team = before.escorts[i] + before.medics[i]
                 constant += 3 + len(team)

@@ -25,7 +25,7 @@ def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = Non
     by_dep: dict[str, dict] = {}
     for chosen in selection.chosen.values():
         opt = chosen.option
-        trip_of = {i: t for t, trip in enumerate(opt.trips) for i in trip.members}
+        trip_of = opt.trip_of()
         for i, member in enumerate(opt.members):
             dep = member.dep
             rec = sc.reception[dep.reception]

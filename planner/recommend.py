@@ -99,7 +99,7 @@ def fit_summary(sc: Scenario, rank: int, fit: Fit) -> dict:
     o = fit.chosen.option
     first = o.members[0]
     rec = sc.reception[first.dep.reception]
-    trip_of = {i: t for t, trip in enumerate(o.trips) for i in trip.members}
+    trip_of = o.trip_of()
     return {
         "rank": rank,
         "file": f"option-{rank}.plan.json",

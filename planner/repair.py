@@ -20,9 +20,17 @@ def overfull_legs(cands: Candidates, sel: Selection) -> set[str]:
     Seats held by pinned units (underway departures) are theirs whatever the leg has now: a leg
     they alone fill beyond its seats is not the selection's to repair.
     """
+    return _overfull(cands, _booked(cands, sel))
+
+
+def _booked(cands: Candidates, sel: Selection) -> Ledger:
     ledger = Ledger(cands)
     for chosen in sel.chosen.values():
         ledger.commit(chosen)
+    return ledger
+
+
+def _overfull(cands: Candidates, ledger: Ledger) -> set[str]:
     return {leg_id for leg_id, used in ledger.seats.items() if used > _capacity(cands, leg_id)}
 
 
@@ -37,20 +45,18 @@ def _capacity(cands: Candidates, leg_id: str) -> int:
     return max(cands.sc.flights[leg_id].seats, held)
 
 
-def repair_returns(cands: Candidates, sel: Selection) -> Selection | None:
-    """``sel`` with companions moved off over-booked return legs, or None if that cannot be done."""
-    sc = cands.sc
-    ledger = Ledger(cands)
-    for chosen in sel.chosen.values():
-        ledger.commit(chosen)
-    over = sorted(overfull_legs(cands, sel))
+def repair_returns(cands: Candidates, sel: Selection, over: set[str] | None = None) -> Selection | None:
+    """``sel`` with companions moved off over-booked return legs, or None if that cannot be done.
+    ``over``: those legs, when the caller has found them already."""
+    ledger = _booked(cands, sel)
+    over = sorted(_overfull(cands, ledger) if over is None else over)
     if not over:
         return sel
     chosen_now = {u: Chosen(c.option, [list(t) for t in c.escorts], [list(t) for t in c.medics], list(c.vehicles))
                   for u, c in sel.chosen.items()}
+    pinned = cands.hold.pinned if cands.hold else {}  # held units keep their returns
     for leg_id in over:
         cap = _capacity(cands, leg_id)
-        pinned = cands.hold.pinned if cands.hold else {}  # held units keep their returns
         riders = [(u, teams, i, k) for u, c in chosen_now.items() if u not in pinned
                   for teams in (c.escorts, c.medics)
                   for i, team in enumerate(teams) for k, ch in enumerate(team) if any(l.id == leg_id for l in ch.ret)]
@@ -69,7 +75,6 @@ def repair_returns(cands: Candidates, sel: Selection) -> Selection | None:
 
 def _other_return(cands: Candidates, ledger: Ledger, chosen: Chosen, old: CompanionChoice) -> CompanionChoice | None:
     """The cheapest lawful return of ``old``'s companion with a free seat on every leg and no clash."""
-    sc = cands.sc
     person, opt = old.companion, chosen.option
     spans = ledger.busy[person.id]
     mine = (old.start, old.end + ledger.rest)

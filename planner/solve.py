@@ -19,7 +19,7 @@ from typing import Callable
 from ortools.sat.python import cp_model
 
 from .candidates import Candidates, ReturnPolicy
-from .greedy import Ledger, greedy
+from .greedy import greedy
 from .lns import improve
 from .model import PlanModel
 from .reduce import choice_count, thin
@@ -80,17 +80,6 @@ class Result:
     proven: list[str] = field(default_factory=list)  # levels proven optimal for the scenario as given
     restrictions: list[str] = field(default_factory=list)  # where the model is smaller than the scenario
     ceiling: dict[str, float] = field(default_factory=dict)  # bounds of the scenario no plan can exceed
-
-
-class _Watcher(cp_model.CpSolverSolutionCallback):
-    """Light progress reporting: objective and bound of each new solution."""
-
-    def __init__(self, report: Callable[[float, float], None]):
-        super().__init__()
-        self.report = report
-
-    def on_solution_callback(self) -> None:
-        self.report(self.objective_value, self.best_objective_bound)
 
 
 class _StageProgress:
@@ -401,7 +390,7 @@ def _validate(pm: PlanModel, found: Selection, value: int, expr: str, holds: lis
     over = overfull_legs(cands, found)
     if not over:
         return found, set()
-    repaired = repair_returns(cands, found)
+    repaired = repair_returns(cands, found, over)
     if repaired is None:
         return None, over
     for attr, op, held in holds:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Request, Response, UploadFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import scenarios as store
 from ..auth import Principal, db_session, require
-from ..authz import ADMIN, INSPECTOR, REGIE, read_permission, write_permission, allowed
+from ..authz import REGIE, read_permission, write_permission, allowed
 from ..deps import NOT_FOUND, PROTECTED, UNREADABLE, IfMatch, etag_of, expected_version, scenario_for
 from ..models import Record, ScenarioRow
 from ..schemas import Kind, RecordOut, RequestInvalid, ScenarioOut, ValidationFailure
