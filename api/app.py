@@ -67,12 +67,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return JSONResponse({"detail": "Niet ingelogd"}, status_code=401)
 
-    from .routes import admin, calendars, jobs, plans, scenarios, session
+    from .routes import admin, book, calendars, jobs, plans, scenarios, session
     from .web import pages
     # Jobs and plans before scenarios: GET /api/scenarios/{id}/jobs and /plans would otherwise be taken
     # by GET /api/scenarios/{id}/{kind} (the first matching route wins) and answered 422, not a kind.
-    for module in (jobs, plans, calendars):
+    for module in (jobs, plans, calendars, book):
         app.include_router(module.router)
+    app.include_router(book.imports)
     pages.register(app)
     for module in (session, scenarios, admin):
         app.include_router(module.router)

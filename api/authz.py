@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.write": frozenset({REGIE}),
     "resource.read": frozenset({REGIE, ADMIN, INSPECTOR}),
     "resource.write": frozenset({ADMIN}),
+    "reception.write": frozenset({REGIE, ADMIN}),  # a unit's regievoerders keep their receptions current
+    "disruption.record": frozenset({REGIE}),  # what happened, recorded by the unit that re-plans for it
     "solve.read": frozenset({REGIE, INSPECTOR}),
     "solve.run": frozenset({REGIE}),
     "plan.read": frozenset({REGIE, INSPECTOR}),
@@ -49,6 +51,8 @@ def read_permission(kind: str) -> str:
 
 
 def write_permission(kind: str) -> str:
+    if kind == "reception":
+        return "reception.write"
     return "case.write" if kind in CASE_KINDS else "resource.write"
 
 

@@ -128,16 +128,18 @@ def load_demo(db) -> list[tuple[str, str, str]]:
     from . import jobs
     from . import scenarios as store
     from .models import ScenarioRow
+    from .owners import owner_of
 
     doc = generate("small", 2026)
     doc["name"] = "demo"
     escort, medic = doc["escorts"][0]["id"], doc["medics"][0]["id"]
     vehicle = doc["vehicles"][0]["id"]
     password = "demo-wachtwoord"
+    owners = {"escort": owner_of("escort", escort), "medicus": owner_of("medic", medic),
+              "chauffeur": owner_of("vehicle", vehicle)}
     accounts = [("regie", "regievoerder", f"unit {DEMO_UNIT}"), ("beheer", "planner-admin", "gebruikers en middelen"),
-                ("inspectie", "inspector", "alleen lezen, auditlog"), ("escort", "escort", f"escort:{escort}"),
-                ("medicus", "medic", f"medic:{medic}"), ("chauffeur", "driver", f"vehicle:{vehicle}")]
-    owners = {"escort": f"escort:{escort}", "medicus": f"medic:{medic}", "chauffeur": f"vehicle:{vehicle}"}
+                ("inspectie", "inspector", "alleen lezen, auditlog"), ("escort", "escort", owners["escort"]),
+                ("medicus", "medic", owners["medicus"]), ("chauffeur", "driver", owners["chauffeur"])]
     for username, role, _ in accounts:
         _put_user(db, username, password, role, DEMO_UNIT if role == "regievoerder" else None, owners.get(username),
                   f"{username}@demo.vertrekplanner.invalid")

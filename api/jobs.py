@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, book
 from .db import Database
 from .models import SolveJob, WorkerRow, utcnow
 
@@ -34,8 +34,9 @@ class JobNotStopped(Exception):
     """The worker did not confirm the stop in time (it is still asked to stop)."""
 
 
-def start_job(session: Session, scenario_id: int, scenario_version: int, actor: str, options: dict) -> SolveJob:
-    job = SolveJob(scenario_id=scenario_id, scenario_version=scenario_version, status="queued", options=options,
+def start_job(session: Session, scenario_id: int, actor: str, options: dict) -> SolveJob:
+    """A queued solve of an import's unit, on the book as it is now (its revision is kept with the job)."""
+    job = SolveJob(scenario_id=scenario_id, scenario_version=book.revision(session), status="queued", options=options,
                    requested_by=actor, progress={})
     session.add(job)
     session.flush()

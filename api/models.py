@@ -1,15 +1,15 @@
 """The service's tables (SQLAlchemy 2). Alembic migrations in api/migrations create them.
 
-A scenario is stored as its header (format, name, planning time, horizon, parameters) and one
-row per entity (departure, escort, flight, ...) holding that entity's JSON exactly as the
-interchange format has it: the planner reads the same document back, and each entity carries
-its own version for optimistic concurrency.
+The planning book holds one row per entity (departure, escort, flight, ...) with that entity's
+JSON exactly as the interchange format has it, each with its own version for optimistic
+concurrency; an import (``ScenarioRow``) keeps the header it came with. The planner reads a
+scenario document assembled from them (api/book.py).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
+from sqlalchemy import (JSON, Boolean, event, select, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
                         TypeDecorator, UniqueConstraint, Index)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -68,29 +68,48 @@ class LoginSession(Base):
 
 
 class ScenarioRow(Base):
+    """An import into the planning book: who brought which file for which unit, and the header it
+    carried (planning time, horizon, parameters). A solve of it plans the unit's departures over the
+    whole book, with this header unless the job chooses another planning time or horizon."""
     __tablename__ = "scenarios"
     id: Mapped[int] = mapped_column(primary_key=True)
     unit: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
-    header: Mapped[dict] = mapped_column(JsonDoc)  # format, name, planning_time, horizon, parameters, airports
-    version: Mapped[int] = mapped_column(Integer, default=1)  # raised on every write to the scenario or its records
+    header: Mapped[dict] = mapped_column(JsonDoc)  # format, name, planning_time, horizon, parameters
+    version: Mapped[int] = mapped_column(Integer, default=1)  # unused since the book (see BookState.revision)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))
     source: Mapped[str] = mapped_column(String(200), default="")  # uploaded file name
+    changes: Mapped[dict] = mapped_column(JsonDoc, default=dict)  # what the import added, changed and removed
 
 
-class Record(Base):
-    __tablename__ = "records"
-    __table_args__ = (UniqueConstraint("scenario_id", "kind", "key"),)
+class BookState(Base):
+    """The planning book's one row: its revision, raised by every write to the book. Writers update
+    it first, so book writes and publications are serialised (a row lock on PostgreSQL)."""
+    __tablename__ = "book_state"
     id: Mapped[int] = mapped_column(primary_key=True)
-    scenario_id: Mapped[int] = mapped_column(ForeignKey("scenarios.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BookRecord(Base):
+    """One entity of the organisation's planning book, in the interchange format's JSON exactly.
+
+    Escorts, medics, vehicles, locations, receptions, airlines, airports and flights are the
+    organisation's: one row per id, whichever unit imported or edited it. A departure belongs to
+    the unit that imported it (``unit``); its id is unique across the organisation."""
+    __tablename__ = "book_records"
+    __table_args__ = (UniqueConstraint("kind", "key"), Index("ix_book_records_unit", "kind", "unit"))
+    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # departures, escorts, medics, vehicles, flights, ...
     key: Mapped[str] = mapped_column(String(120))
-    position: Mapped[int] = mapped_column(Integer)  # order in the imported file
+    unit: Mapped[str | None] = mapped_column(String(80))  # departures only: the owning unit
+    position: Mapped[int] = mapped_column(Integer)  # order of first appearance, kept across imports
     data: Mapped[dict] = mapped_column(JsonDoc)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(80))
+    handover_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # departures: the published handover
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # departures: personal fields removed
 
 
 class SolveJob(Base):
@@ -117,7 +136,8 @@ class PlanVersion(Base):
     __tablename__ = "plans"
     id: Mapped[int] = mapped_column(primary_key=True)
     scenario_id: Mapped[int] = mapped_column(ForeignKey("scenarios.id", ondelete="CASCADE"), index=True)
-    scenario_version: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(80), index=True)  # a unit has one published plan at a time
+    scenario_version: Mapped[int] = mapped_column(Integer)  # the book revision it was solved on
     job_id: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(20), default="draft")  # draft | published | superseded
     document: Mapped[dict] = mapped_column(JsonDoc)  # vertrekplanner/plan@1
@@ -130,12 +150,20 @@ class PlanVersion(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+@event.listens_for(PlanVersion, "before_insert")
+def _plan_unit(mapper, connection, target: PlanVersion) -> None:
+    """A plan belongs to the unit of the import it was solved from."""
+    if target.unit is None:
+        target.unit = connection.scalar(select(ScenarioRow.unit).where(ScenarioRow.id == target.scenario_id))
+
+
 class CalendarEvent(Base):
     """One event of one person's calendar, with a UID kept for the event's whole life."""
     __tablename__ = "calendar_events"
-    __table_args__ = (UniqueConstraint("scenario_id", "key"), Index("ix_calendar_events_owner", "owner", "status"))
+    __table_args__ = (UniqueConstraint("unit", "key"), Index("ix_calendar_events_owner", "owner", "status"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    scenario_id: Mapped[int] = mapped_column(ForeignKey("scenarios.id", ondelete="CASCADE"))
+    unit: Mapped[str] = mapped_column(String(80))  # the unit whose publications keep it
+    scenario_id: Mapped[int] = mapped_column(ForeignKey("scenarios.id", ondelete="CASCADE"))  # last published from
     owner: Mapped[str] = mapped_column(String(120))
     key: Mapped[str] = mapped_column(String(300))
     uid: Mapped[str] = mapped_column(String(64), unique=True)

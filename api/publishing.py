@@ -18,7 +18,7 @@ from planner.checker import check_plan
 from planner.outputs import derive
 from planner.scenario import Scenario, parse_scenario
 
-from . import audit
+from . import audit, book, owners, retention
 from . import scenarios as store
 from .calendars import itip
 from .calendars.events import CONFIRMED, StoredEvent, reconcile
@@ -44,14 +44,12 @@ class Published:
     delivered: dict[str, int] = field(default_factory=dict)
 
 
-def owner_key(owner: str, unit: str) -> str:
-    """The planning unit's task calendar is per unit in the service ("regievoerder" in files)."""
-    return f"regie:{unit}" if owner == "regievoerder" else owner
+owner_key = owners.from_planner  # the planner's "regievoerder" calendar is the unit's own in the service
 
 
 def owner_name(sc: Scenario | None, owner: str) -> str:
     """How a calendar's owner is named in its calendar and addressed in an invite."""
-    kind, _, oid = owner.partition(":")
+    kind, oid = owners.parse_owner(owner)
     if kind == "escort" and sc and oid in sc.escorts:
         return sc.escorts[oid].name
     if kind == "medic" and sc and oid in sc.medics:
@@ -109,36 +107,72 @@ _FIELDS = (
 )
 
 
-def published_plan(session: Session, scenario_id: int) -> PlanVersion | None:
-    return session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == scenario_id,
-                                                    PlanVersion.state == "published"))
+def published_plan(session: Session, unit: str) -> PlanVersion | None:
+    """The unit's published plan: a unit has one at a time, whichever import it was solved from."""
+    return session.scalar(select(PlanVersion).where(PlanVersion.unit == unit, PlanVersion.state == "published"))
 
 
-def recipients(session: Session, owners: set[str]) -> dict[str, str]:
+def other_published(session: Session, unit: str) -> list[PlanVersion]:
+    """The published plans of every other unit: their seats, missions and vehicles are taken."""
+    return list(session.scalars(select(PlanVersion).where(PlanVersion.unit != unit, PlanVersion.state == "published")
+                                .order_by(PlanVersion.unit)))
+
+
+def earlier_of(session: Session, plan: PlanVersion) -> dict | None:
+    """The plan a re-plan was made against (its underway departures were kept as they were)."""
+    against = (plan.summary or {}).get("against")
+    earlier = session.get(PlanVersion, against) if against else None
+    return earlier.document if earlier is not None else None
+
+
+ADDED_LATER = ("added after this plan was made", "toegevoegd nadat dit plan gemaakt is")
+
+
+def as_of_now(sc: Scenario, document: dict) -> dict:
+    """The plan against the book as it is now: departures added since are listed as not planned, and
+    unplanned entries of departures removed since are dropped (a planned one stays, to be refused)."""
+    listed = {d.get("id") for d in document.get("departures", [])}
+    kept = [d for d in document.get("departures", []) if d.get("planned") or d.get("id") in sc.departures]
+    added = [{"id": did, "planned": False, "reasons": [ADDED_LATER[0]], "reasons_nl": [ADDED_LATER[1]],
+              "reason_rules": [0]} for did in sc.departures if did not in listed]
+    if not added and len(kept) == len(listed):
+        return document
+    return {**document, "departures": kept + added}
+
+
+def verdict(session: Session, plan: PlanVersion, sc: Scenario | None = None) -> list[str]:
+    """The one verdict on a plan: the checker against its unit's view of the book as it is now (it
+    may have changed since the solve), with the plan it re-planned as the earlier plan. ``sc``: that
+    view already parsed (the pages keep it cached)."""
+    sc = sc or parse_scenario(store.assemble(session, plan.scenario_id))
+    return [str(v) for v in check_plan(sc, as_of_now(sc, plan.document), earlier_of(session, plan))]
+
+
+def recipients(session: Session, keys: set[str]) -> dict[str, str]:
     """owner -> e-mail: a contact entry first, else the address of the person's own account."""
-    found = {u.owner: u.email for u in session.scalars(select(User).where(User.owner.in_(owners), User.active,
+    found = {u.owner: u.email for u in session.scalars(select(User).where(User.owner.in_(keys), User.active,
                                                                           User.email.is_not(None)))}
-    found.update({c.owner: c.email for c in session.scalars(select(Contact).where(Contact.owner.in_(owners)))})
+    found.update({c.owner: c.email for c in session.scalars(select(Contact).where(Contact.owner.in_(keys)))})
     return found
 
 
 def plan_owners(document: dict) -> set[str]:
     """Everyone with a duty in a plan: the escorts, medics and vehicles of its planned departures."""
-    owners: set[str] = set()
+    found: set[str] = set()
     for dep in document.get("departures", []):
         if dep.get("planned"):
-            owners.update(f"escort:{e['id']}" for e in dep.get("escorts", []))
-            owners.update(f"medic:{m['id']}" for m in dep.get("medics", []))
+            found.update(owners.owner_of("escort", e["id"]) for e in dep.get("escorts", []))
+            found.update(owners.owner_of("medic", m["id"]) for m in dep.get("medics", []))
             if (dep.get("pickup") or {}).get("vehicle"):
-                owners.add(f"vehicle:{dep['pickup']['vehicle']}")
-    return owners
+                found.add(owners.owner_of("vehicle", dep["pickup"]["vehicle"]))
+    return found
 
 
 def without_address(session: Session, document: dict) -> list[str]:
     """Who in a plan has no e-mail address on file: publishing reaches them through their feed only,
     so the regievoerder must tell them another way (or have an address added first)."""
-    owners = plan_owners(document)
-    return sorted(owners - set(recipients(session, owners)))
+    keys = plan_owners(document)
+    return sorted(keys - set(recipients(session, keys)))
 
 
 def organizer(settings: Settings) -> tuple[str, str]:
@@ -156,40 +190,46 @@ def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) 
     plan = session.get(PlanVersion, plan_id)
     if plan is None:
         raise KeyError(plan_id)
-    # Take the scenario's write lock first (a row lock on PostgreSQL, the database lock on SQLite),
-    # so two publications of one scenario run one after the other, never interleaved.
-    session.execute(update(ScenarioRow).where(ScenarioRow.id == plan.scenario_id).values(unit=ScenarioRow.unit))
+    # Take the book's write lock first (a row lock on PostgreSQL, the database lock on SQLite), so
+    # publications and book writes of every unit run one after the other, never interleaved.
+    book.lock(session)
     session.refresh(plan)
     if plan.state != "draft":
         raise PublishRefused(f"Plan {plan_id} is geen concept meer (status: {plan.state})")
-    scenario = session.get(ScenarioRow, plan.scenario_id)
     sc = parse_scenario(store.assemble(session, plan.scenario_id))
-    violations = [str(v) for v in check_plan(sc, plan.document)]
+    plan.document = as_of_now(sc, plan.document)
+    violations = [str(v) for v in check_plan(sc, plan.document, earlier_of(session, plan))]
     if violations:
         raise PublishRefused(f"Het plan breekt {len(violations)} regel(s) tegen het scenario zoals het nu is", violations)
+    conflicts = book_conflicts(session, plan)
+    if conflicts:
+        raise PublishRefused(f"Het plan botst met {len(conflicts)} toezegging(en) in gepubliceerde plannen van "
+                             "andere eenheden", conflicts)
 
-    previous = published_plan(session, plan.scenario_id)
+    previous = published_plan(session, plan.unit)
     if previous is not None:
         previous.state = "superseded"
     plan.state = "published"
+    retention.record_handovers(session, plan.document)
     plan.published_at = utcnow()
     plan.published_by = actor
     plan.version += 1
     session.flush()
 
     fresh = derive.plan_events(sc, derive.planned_views(sc, plan.document))
-    fresh = [_with_owner(ev, owner_key(ev.owner, scenario.unit)) for ev in fresh]
-    rows = {r.key: r for r in session.scalars(select(CalendarEvent).where(CalendarEvent.scenario_id == plan.scenario_id))}
+    fresh = [_with_owner(ev, owner_key(ev.owner, plan.unit)) for ev in fresh]
+    # The unit's events, whichever of its imports published them: one schedule per person.
+    rows = {r.key: r for r in session.scalars(select(CalendarEvent).where(CalendarEvent.unit == plan.unit))}
     changes = reconcile({k: stored_event(r) for k, r in rows.items()}, fresh)
     for ev in changes.created + changes.updated + changes.reconfirmed + changes.cancelled:
         row = rows.get(ev.key)
         if row is None:
-            row = CalendarEvent(scenario_id=plan.scenario_id, key=ev.key, uid=ev.uid)
+            row = CalendarEvent(unit=plan.unit, scenario_id=plan.scenario_id, key=ev.key, uid=ev.uid)
             session.add(row)
         row.owner, row.sequence, row.status = ev.owner, ev.sequence, ev.status
         row.start, row.end, row.tzid, row.end_tzid = ev.start, ev.end, _zone(ev.start), _zone(ev.end)
         row.summary, row.location, row.description, row.busy = ev.summary, ev.location, ev.description, ev.busy
-        row.plan_id, row.updated_at = plan.id, utcnow()
+        row.plan_id, row.updated_at, row.scenario_id = plan.id, utcnow(), plan.scenario_id
     session.flush()
 
     outgoing = changes.outgoing()
@@ -214,6 +254,62 @@ def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) 
     audit.record(session, actor, "plan.publish", "plan", plan.id, scenario=plan.scenario_id,
                  superseded=previous.id if previous else None, events=counts, mails=queued, people=len(affected))
     return Published(plan.id, previous.id if previous else None, counts, queued, len(affected))
+
+
+def book_conflicts(session: Session, plan: PlanVersion) -> list[str]:
+    """What publishing ``plan`` beside every other unit's published plan would break: the checker over
+    the whole book, less what those plans already break among themselves; each conflict names the
+    other unit's departure that holds the seat, person or vehicle."""
+    others = other_published(session, plan.unit)
+    if not others:
+        return []
+    plans = others + [plan]
+    headers = [session.get(ScenarioRow, p.scenario_id).header for p in plans]
+    header = dict(session.get(ScenarioRow, plan.scenario_id).header)
+    # Wide enough for every plan: the earliest planning time, the union of the horizons.
+    header["planning_time"] = min((h["planning_time"] for h in headers), key=_instant)
+    header["horizon"] = [min((h["horizon"][0] for h in headers), key=_instant),
+                         max((h["horizon"][1] for h in headers), key=_instant)]
+    units = [p.unit for p in plans]
+    sc = parse_scenario(book.view(session, header, units))
+
+    def merged(which: list[PlanVersion]) -> dict:
+        listed = {d["id"]: d for p in which for d in p.document.get("departures", []) if d["id"] in sc.departures}
+        return {"format": plan.document.get("format"), "scenario": sc.name,
+                "departures": [listed.get(did) or {"id": did, "planned": False, "reasons": ["not in this check"]}
+                               for did in sc.departures]}
+
+    before = {str(v) for v in check_plan(sc, merged(others))}
+    mine = {d["id"] for d in plan.document.get("departures", [])}
+    holders = _holders(others)
+    out = []
+    for v in check_plan(sc, merged(plans)):
+        if str(v) in before or (v.rule == 0 and v.departure not in mine):
+            continue
+        held = sorted(holders.get(v.resource or "", set()) - mine)
+        out.append(f"{v}" + (f" — gehouden door {', '.join(held[:5])}" if held else ""))
+    return out
+
+
+def _holders(plans: list[PlanVersion]) -> dict[str, set[str]]:
+    """resource id (person, vehicle, flight) -> "departure (unit)" entries of published plans using it."""
+    out: dict[str, set[str]] = {}
+    for p in plans:
+        for d in p.document.get("departures", []):
+            if not d.get("planned"):
+                continue
+            label = f"{d['id']} (eenheid {p.unit}, plan {p.id})"
+            used = [c["id"] for c in d.get("escorts", []) + d.get("medics", [])]
+            used += list(d.get("flights", [])) + [f for c in d.get("escorts", []) + d.get("medics", [])
+                                                  for f in c.get("return_flights", [])]
+            used.append((d.get("pickup") or {}).get("vehicle") or "")
+            for r in used:
+                out.setdefault(r, set()).add(label)
+    return out
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 def _with_owner(ev, owner: str):

@@ -1,16 +1,8 @@
-"""Scenarios in the database: import (all or nothing), read back, and edit one entity at a time.
-
-The scenario document is split into a header and one row per entity; ``assemble`` puts the
-same document back together for the planner. Every write validates the whole resulting
-scenario with the planner's own ``parse_scenario``, so the service accepts exactly what the
-CLI accepts and rejects it with the same messages.
-"""
+"""Scenarios as the routes and pages know them: an import into the planning book (api/book.py)
+and the view of the book its unit plans. Uploads are read here; the book does the merging."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request, UploadFile
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -20,23 +12,17 @@ from planner.loading.isolated import read_isolated
 from planner.loading.reader import json_text, parse_json_text
 from planner.scenario import Scenario, parse_scenario
 
-from . import audit
-from .authz import KINDS
-from .models import Record, ScenarioRow, utcnow
-
-HEADER_FIELDS = ("format", "name", "planning_time", "horizon", "parameters")
-
-
-class StaleWrite(Exception):
-    """The caller edited an older version than the stored one (HTTP 412)."""
-
-    def __init__(self, current_version: int):
-        self.current_version = current_version
-        super().__init__(f"stale write: the stored version is {current_version}")
+from . import book
+from .authz import CASE_KINDS
+from .book import StaleWrite, id_field  # noqa: F401 (the routes' names for them)
+from .models import BookRecord, ScenarioRow
 
 
-def id_field(kind: str) -> str:
-    return "iata" if kind == "airports" else "code" if kind == "airlines" else "id"
+
+def source_name(filename: str | None) -> str:
+    """The uploaded file's name as stored (ScenarioRow.source is String(200)): printable, cut to fit."""
+    name = BAD_TEXT.sub("", filename or "")
+    return name if len(name) <= 200 else name[:199] + "…"
 
 
 async def read_upload(file: UploadFile) -> dict:
@@ -59,84 +45,46 @@ async def json_body(request: Request) -> dict:
     return doc
 
 
-def source_name(filename: str | None) -> str:
-    """The uploaded file's name as stored (ScenarioRow.source is String(200)): printable, cut to fit."""
-    name = BAD_TEXT.sub("", filename or "")
-    return name if len(name) <= 200 else name[:199] + "…"
+def planned_in_published(session: Session, unit: str) -> set[str]:
+    """The unit's departures its published plan plans: an import without them keeps them."""
+    from .publishing import published_plan
+
+    plan = published_plan(session, unit)
+    return {d["id"] for d in plan.document.get("departures", []) if d.get("planned")} if plan else set()
 
 
-def import_scenario(session: Session, doc: dict, unit: str, actor: str, source: str = "") -> ScenarioRow:
-    """Validate, then store the whole scenario in the caller's transaction (nothing on error)."""
-    parse_scenario(doc)  # raises ScenarioError listing every problem; nothing is written before this
-    header = {k: doc[k] for k in doc if k not in KINDS}
-    source = source_name(source)
-    row = ScenarioRow(unit=unit, name=str(doc.get("name") or source or "scenario"), header=header,
-                      created_by=actor, source=source)
-    session.add(row)
-    session.flush()
-    now = utcnow()
-    rows = [
-        {"scenario_id": row.id, "kind": kind, "key": str(item[id_field(kind)]), "position": position,
-         "data": item, "version": 1, "updated_at": now, "updated_by": actor}
-        for kind in KINDS for position, item in enumerate(doc.get(kind) or [])
-    ]
-    if rows:
-        session.execute(insert(Record), rows)  # one executemany: the eu scenario has ~20k rows
-    audit.record(session, actor, "scenario.import", "scenario", row.id, name=row.name, unit=unit, source=source,
-                 counts={k: len(doc.get(k) or []) for k in KINDS})
+def preview(session: Session, doc: dict, unit: str) -> book.ImportPreview:
+    return book.preview_import(session, doc, unit, planned_in_published(session, unit))
+
+
+def import_scenario(session: Session, doc: dict, unit: str, actor: str, source: str = "",
+                    confirm_identity: bool = False) -> ScenarioRow:
+    """Merge a file into the planning book in the caller's transaction (nothing on error); the import."""
+    row, _new = book.apply_import(session, preview(session, doc, unit), actor, source_name(source),
+                                  confirm_identity)
     return row
 
 
 def assemble(session: Session, scenario_id: int, replace: tuple[str, str, dict] | None = None) -> dict:
-    """The scenario document as stored, optionally with one entity replaced (for validation)."""
-    row = session.get(ScenarioRow, scenario_id)
-    if row is None:
-        raise KeyError(scenario_id)
-    doc: dict[str, Any] = dict(row.header)
-    for kind in KINDS:
-        if kind != "airports":  # the one optional list
-            doc.setdefault(kind, [])
-    records = session.execute(select(Record.kind, Record.key, Record.data).where(Record.scenario_id == scenario_id)
-                              .order_by(Record.kind, Record.position))
-    for kind, key, data in records:
-        if replace and replace[0] == kind and replace[1] == key:
-            data = replace[2]
-        doc.setdefault(kind, []).append(data)
-    return doc
+    """The scenario document an import's unit plans, optionally with one entity replaced."""
+    return book.scenario_view(session, scenario_id, {(replace[0], replace[1]): replace[2]} if replace else None)
 
 
 def load(session: Session, scenario_id: int) -> Scenario:
     return parse_scenario(assemble(session, scenario_id))
 
 
-def get_record(session: Session, scenario_id: int, kind: str, key: str) -> Record | None:
-    return session.scalar(select(Record).where(Record.scenario_id == scenario_id, Record.kind == kind,
-                                               Record.key == key))
+def get_record(session: Session, scenario_id: int, kind: str, key: str) -> BookRecord | None:
+    """The entity as the import's unit sees it: shared resources, and only its own departures."""
+    row = session.get(ScenarioRow, scenario_id)
+    stored = book.record(session, kind, key)
+    if row is None or stored is None or stored.purged_at is not None:
+        return None
+    if kind in CASE_KINDS and stored.unit != row.unit:
+        return None
+    return stored
 
 
 def update_record(session: Session, scenario_id: int, kind: str, key: str, data: dict, expected_version: int,
-                  actor: str) -> Record:
-    """Replace one entity if the caller saw the current version; the whole scenario must stay valid."""
-    record = get_record(session, scenario_id, kind, key)
-    if record is None:
-        raise KeyError(key)
-    if record.version != expected_version:
-        raise StaleWrite(record.version)
-    if str(data.get(id_field(kind))) != key:
-        raise ScenarioError([Problem(kind, key, id_field(kind), data.get(id_field(kind)),
-                                     f"the same id as the record edited ({key}); ids cannot be renamed")])
-    parse_scenario(assemble(session, scenario_id, replace=(kind, key, data)))
-    before = record.data
-    # Compare-and-set on the version in SQL, so two concurrent writers cannot both pass the check.
-    done = session.execute(update(Record).where(Record.id == record.id, Record.version == expected_version)
-                           .values(data=data, version=expected_version + 1, updated_at=utcnow(), updated_by=actor))
-    if done.rowcount != 1:
-        session.rollback()
-        raise StaleWrite(expected_version + 1)
-    session.execute(update(ScenarioRow).where(ScenarioRow.id == scenario_id)
-                    .values(version=ScenarioRow.version + 1))
-    audit.record(session, actor, f"{kind}.update", kind, f"{scenario_id}/{key}",
-                 changed=sorted(k for k in set(before) | set(data) if before.get(k) != data.get(k)),
-                 version=expected_version + 1)
-    session.refresh(record)
-    return record
+                  actor: str) -> BookRecord:
+    return book.update_record(session, scenario_id, kind, key, data, expected_version, actor)

@@ -91,7 +91,30 @@ class ScenarioOut(BaseModel):
     created_by: str
     source: str
     planning_time: str | None = None
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = Field({}, description="entities in the unit's view of the planning book, by kind")
+    changes: dict[str, dict[str, int]] = Field({}, description="what this import added, changed and removed, "
+                                                               "by kind")
+
+
+class ImportChange(BaseModel):
+    kind: str
+    id: str
+    action: str = Field(description="add | change | remove")
+    fields: list[str] = []
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    identity: list[str] = Field([], description="name, sex or base of a known person: applied only when confirmed")
+
+
+class ImportPreviewOut(BaseModel):
+    unit: str
+    revision: int = Field(description="the book's revision previewed; pass it to the import to apply exactly this")
+    counts: dict[str, dict[str, int]]
+    changes: list[ImportChange]
+    identity_changes: list[ImportChange]
+    kept: list[str] = Field(description="the unit's departures missing from the file, kept because the published "
+                                        "plan plans them (cancel them with a disruption)")
+    unchanged: bool
 
 
 class RecordOut(BaseModel):

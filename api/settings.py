@@ -58,6 +58,7 @@ class Settings:
     worker_silent_seconds: float = 30.0  # no worker seen this long: job pages say no solve will start
     embedded_worker: bool = True  # the web process starts one worker process (SQLite default)
     solve_time_limit: float = 60.0
+    retention_days: int = 90  # a departure's personal fields are removed this long after its handover
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -81,6 +82,7 @@ class Settings:
             worker_silent_seconds=float(_env("WORKER_SILENT_SECONDS", "30")),
             embedded_worker=_env("EMBEDDED_WORKER", "1") == "1",
             solve_time_limit=float(_env("SOLVE_TIME_LIMIT", "60")),
+            retention_days=int(_env("RETENTION_DAYS", "90")),
         )
 
     def with_(self, **changes) -> "Settings":

@@ -19,14 +19,10 @@ import threading
 import time
 import traceback
 from dataclasses import asdict
-from datetime import datetime
 
-from planner.checker import check_plan
-from planner.plan import build_plan
-from planner.solve import Progress, SolveOptions, StopSignal, level1_gap, solve
+from planner.solve import Progress, SolveOptions, StopSignal, level1_gap
 
-from . import jobs
-from . import scenarios as store
+from . import jobs, solving
 from .db import Database
 from .models import PlanVersion, SolveJob, utcnow
 from .settings import Settings
@@ -35,6 +31,7 @@ log = logging.getLogger("vertrekplanner.worker")
 HEARTBEAT_SECONDS = 1.0
 WORKER_BEAT_SECONDS = 5.0  # well under WORKER_SILENT_SECONDS (30 s by default)
 MAIL_RETRY_SECONDS = 60.0
+PURGE_SECONDS = 3600.0  # storage limitation: personal fields of old departures, once an hour
 
 
 def progress_dict(p: Progress) -> dict:
@@ -76,20 +73,23 @@ def run_job(db: Database, job_id: int, settings: Settings, signal_: StopSignal) 
         with db.sessions() as session:
             job = session.get(SolveJob, job_id)
             options, scenario_id, scenario_version = dict(job.options), job.scenario_id, job.scenario_version
-            sc = store.load(session, scenario_id)
-        result = solve(sc, solve_options(options, settings, signal_), on_progress=watcher.report)
-        plan = build_plan(sc, result, generated_at=datetime.now(sc.home_tz),
-                          settings={"mode": "quick" if options.get("quick") else "cp-sat", "job": job_id,
-                                    "time_limit": options.get("time_limit", settings.solve_time_limit)})
-        violations = check_plan(sc, plan)
+            setup = solving.prepare(session, scenario_id, options)
+        result = solving.run(setup, solve_options(options, settings, signal_), on_progress=watcher.report)
+        plan = solving.plan_document(
+            setup, result, job_id,
+            {"mode": "quick" if options.get("quick") else "cp-sat",
+             "time_limit": options.get("time_limit", settings.solve_time_limit)},
+            fixes=bool(options.get("fixes", False)))
+        violations = solving.violations(setup, plan)
     finally:
         watcher.done.set()
         watcher.join()
-    bound = dict(result.bound)
-    ceiling = result.ceiling.get("planned_priority", math.inf)  # what no plan can exceed
+    solver = plan["solver"]
+    bound = dict(solver["bound"])
+    ceiling = (solver.get("ceiling") or {}).get("planned_priority", math.inf)  # what no plan can exceed
     bound["planned_priority"] = min(bound.get("planned_priority", ceiling), ceiling)
-    final_progress = {"stage": "klaar", "elapsed": round(result.wall_seconds, 2), "objective": result.objective,
-                      "bound": bound, "gap": level1_gap(result.objective, bound), "proven": result.proven,
+    final_progress = {"stage": "klaar", "elapsed": round(result.wall_seconds, 2), "objective": solver["objective"],
+                      "bound": bound, "gap": level1_gap(solver["objective"], bound), "proven": solver["proven"],
                       "restrictions": result.restrictions}
     with db.transaction() as session:
         if violations:
@@ -103,15 +103,20 @@ def run_job(db: Database, job_id: int, settings: Settings, signal_: StopSignal) 
             stopped = bool(getattr(result, "stopped", False))
             status = "stopped" if stopped else "done"
             planned = sum(1 for d in plan["departures"] if d["planned"])
-            row = PlanVersion(scenario_id=scenario_id, scenario_version=scenario_version, job_id=job_id,
-                              state="draft", document=plan, violations=[], created_by=f"job {job_id}",
+            changed = len((plan.get("changes") or {}).get("departures") or [])
+            row = PlanVersion(scenario_id=scenario_id, unit=setup.unit, scenario_version=scenario_version,
+                              job_id=job_id, state="draft", document=plan, violations=[], created_by=f"job {job_id}",
                               summary={"planned": planned, "departures": len(plan["departures"]),
-                                       "objective": result.objective, "status": result.status,
-                                       "stopped": stopped})
+                                       "objective": solver["objective"], "status": solver["status"],
+                                       "stopped": stopped, "mode": setup.mode,
+                                       "against": setup.previous.id if setup.previous is not None else None,
+                                       "changed_departures": changed, "held": len(setup.held)})
             session.add(row)
             session.flush()
+            done_text = (f"Herplanning van plan {setup.previous.id}: {changed} vertrek(ken) gewijzigd; "
+                         if setup.previous is not None else "")
             message = (f"Gestopt op verzoek; beste plan tot dan bewaard ({planned} vertrekken gepland)." if stopped
-                       else f"Klaar: {planned} van {len(plan['departures'])} vertrekken gepland.")
+                       else f"Klaar: {done_text}{planned} van {len(plan['departures'])} vertrekken gepland.")
             ok = jobs.finish(session, job_id, status, message, final_progress, row.id)
         if not ok:
             # Declared dead while we worked (a long pause): its failure stands, our plan is dropped.
@@ -135,6 +140,7 @@ class Worker:
         self.shutdown = threading.Event()
         self.current: StopSignal | None = None
         self.last_mail_retry = time.monotonic()
+        self.last_purge: float | None = None
         self.started_at = utcnow()
         self.beats_done = threading.Event()
 
@@ -165,6 +171,19 @@ class Worker:
         except Exception:
             log.exception("retrying queued invites failed")
 
+    def _purge(self) -> None:
+        """Remove the personal fields of departures past the retention period (api/retention.py)."""
+        if self.last_purge is not None and time.monotonic() - self.last_purge < PURGE_SECONDS:
+            return
+        self.last_purge = time.monotonic()
+        try:
+            from .retention import purge
+
+            with self.db.transaction() as session:
+                purge(session, self.settings.retention_days)
+        except Exception:
+            log.exception("removing personal data past the retention period failed")
+
     def _run_one(self, job_id: int, signal_: StopSignal, outcome: list[str]) -> None:
         try:
             outcome.append(run_job(self.db, job_id, self.settings, signal_))
@@ -194,6 +213,7 @@ class Worker:
             with self.db.transaction() as session:
                 jobs.reap_stale(session, self.settings.job_stale_seconds)
             self._retry_mail()
+            self._purge()
             job_id = jobs.claim_next(self.db, self.name)
             if job_id is None:
                 self.shutdown.wait(self.poll_seconds)

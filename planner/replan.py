@@ -19,11 +19,15 @@ from .solve import Progress, Result, SolveOptions, candidates_for, solve
 
 
 def replan(sc: Scenario, previous: dict, options: SolveOptions,
-           on_progress: Callable[[Progress], None] | None = None) -> tuple[Result, Hold]:
-    """A new plan for ``sc`` that changes ``previous`` as little as the objective allows."""
+           on_progress: Callable[[Progress], None] | None = None,
+           frozen: frozenset[str] | set[str] = frozenset()) -> tuple[Result, Hold]:
+    """A new plan for ``sc`` that changes ``previous`` as little as the objective allows.
+
+    ``frozen`` departures are pinned as ``previous`` has them, like underway ones: the service holds
+    other units' published departures this way, so their seats, missions and vehicles stay taken."""
     started = time.perf_counter()
     cands = candidates_for(sc, options)
-    cands.hold = hold_from_plan(cands, previous, pin=underway(cands, previous))
+    cands.hold = hold_from_plan(cands, previous, pin=underway(cands, previous) | set(frozen))
     # The time limit is the whole re-plan's, building the candidates included.
     left = max(1.0, options.time_limit - (time.perf_counter() - started))
     return solve(sc, replace(options, time_limit=left), on_progress, cands=cands), cands.hold

@@ -26,7 +26,7 @@ import api.auth
 import api.throttle
 from api.routes.scenarios import XLSX
 from api.auth import SESSION_COOKIE
-from api.models import Record, ScenarioRow
+from api.models import BookRecord, ScenarioRow
 from publish_support import make_draft
 from service import PASSWORD, demo_scenario_bytes, make_service, upload_demo
 
@@ -40,7 +40,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def _counts(svc) -> tuple[int, int]:
     with svc.db.sessions() as s:
         return (s.scalar(select(func.count()).select_from(ScenarioRow)),
-                s.scalar(select(func.count()).select_from(Record)))
+                s.scalar(select(func.count()).select_from(BookRecord)))
 
 
 # --- Request size limits ------------------------------------------------------------------------
@@ -128,8 +128,8 @@ def fuzz_world(tmp_path_factory):
     # A field role: created at once (an inspector account would wait for a second admin).
     target = admin.post("/api/users", json={"username": "fuzz-target", "password": PASSWORD, "role": "driver"})
     with svc.db.sessions() as s:
-        keys = dict(s.execute(select(Record.kind, func.min(Record.key)).where(Record.scenario_id == sid)
-                              .group_by(Record.kind)).all())
+        keys = dict(s.execute(select(BookRecord.kind, func.min(BookRecord.key))
+                              .group_by(BookRecord.kind)).all())
     world = {
         "svc": svc,
         "auth": {role: (client.cookies.get(SESSION_COOKIE), client.headers["X-CSRF-Token"])

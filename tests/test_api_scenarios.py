@@ -5,13 +5,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from api.models import AuditEntry, Record, ScenarioRow
+from api.models import AuditEntry, BookRecord, ScenarioRow
 from service import demo_scenario_bytes, upload_demo
 
 
 def _counts(service):
     with service.db.sessions() as s:
-        return s.scalar(select(func.count()).select_from(ScenarioRow)), s.scalar(select(func.count()).select_from(Record))
+        return s.scalar(select(func.count()).select_from(ScenarioRow)), s.scalar(select(func.count()).select_from(BookRecord))
 
 
 def test_import_stores_every_entity_and_reads_back_the_same_document(service):
@@ -61,7 +61,7 @@ def test_excel_upload_imports_like_json(service, tmp_path):
 
 
 def test_failure_in_the_middle_of_the_import_leaves_nothing(service, monkeypatch):
-    import api.scenarios as store
+    import api.book as store
 
     client = service.client("regie")
 

@@ -33,7 +33,7 @@ from sqlalchemy import func, select, update
 from starlette.routing import Mount, Route
 
 from api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from api.models import (AuditEntry, Base, CalendarEvent, FeedToken, PendingChange, PlanVersion, Record, ScenarioRow,
+from api.models import (AuditEntry, Base, CalendarEvent, FeedToken, PendingChange, PlanVersion, BookRecord, ScenarioRow,
                         SolveJob, User)
 from publish_support import make_draft
 from service import PASSWORD, demo_scenario_bytes, make_service, upload_demo
@@ -59,11 +59,14 @@ ONLY = frozenset
 
 @dataclass(frozen=True)
 class ByKind:
-    """Access to ``/api/scenarios/{id}/{kind}...`` depends on the kind: cases or resources."""
+    """Access to ``/api/scenarios/{id}/{kind}...`` depends on the kind: cases, receptions or other resources."""
     cases: frozenset
     resources: frozenset
+    reception: frozenset | None = None  # None: as the other resources
 
     def for_kind(self, kind: str) -> frozenset:
+        if kind == "reception" and self.reception is not None:
+            return self.reception
         return self.cases if kind == "departures" else self.resources
 
 
@@ -89,7 +92,16 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     ("GET", "/api/scenarios/{scenario_id}"): SCENARIO_READERS,
     ("GET", "/api/scenarios/{scenario_id}/{kind}"): ByKind(cases=CASE_READERS, resources=SCENARIO_READERS),
     ("GET", "/api/scenarios/{scenario_id}/{kind}/{key}"): ByKind(cases=CASE_READERS, resources=SCENARIO_READERS),
-    ("PUT", "/api/scenarios/{scenario_id}/{kind}/{key}"): ByKind(cases=ONLY({REGIE}), resources=ONLY({ADMIN})),
+    # Regievoerders edit their unit's departures and keep receptions current; admins the people and vehicles.
+    ("PUT", "/api/scenarios/{scenario_id}/{kind}/{key}"): ByKind(cases=ONLY({REGIE}), resources=ONLY({ADMIN}),
+                                                                reception=ONLY({REGIE, ADMIN})),
+    ("POST", "/api/book/preview"): ONLY({REGIE}),
+    # Changing the plan a little: the unit records disruptions, adds departures, takes a recommended fit.
+    ("POST", "/api/scenarios/{scenario_id}/disruptions"): ONLY({REGIE}),
+    ("GET", "/api/scenarios/{scenario_id}/disruptions"): CASE_READERS,
+    ("POST", "/api/scenarios/{scenario_id}/departures"): ONLY({REGIE}),
+    ("GET", "/api/scenarios/{scenario_id}/departures/{departure}/options"): CASE_READERS,
+    ("POST", "/api/scenarios/{scenario_id}/departures/{departure}/options/{rank}"): ONLY({REGIE}),
     # Account administration and the audit log.
     ("GET", "/api/users"): ONLY({ADMIN}),
     ("POST", "/api/users"): ONLY({ADMIN}),
@@ -211,8 +223,8 @@ class World:
 
     def record_version(self, kind: str) -> tuple[dict, int]:
         with self.svc.db.sessions() as s:
-            record = s.scalar(select(Record).where(Record.scenario_id == self.sid, Record.kind == kind,
-                                                   Record.key == self.keys[kind]))
+            record = s.scalar(select(BookRecord).where(BookRecord.kind == kind,
+                                                   BookRecord.key == self.keys[kind]))
             return record.data, record.version
 
     def fresh_pending(self) -> int:
@@ -261,8 +273,8 @@ def world(tmp_path_factory) -> World:
     assert page.status_code == 200
     lang = re.search(r"/letter\.(\w+)\.html", page.text).group(1)
     with svc.db.sessions() as s:
-        keys = {kind: s.scalar(select(Record.key).where(Record.scenario_id == sid, Record.kind == kind)
-                               .order_by(Record.position).limit(1)) for kind in KINDS}
+        keys = {kind: s.scalar(select(BookRecord.key).where(BookRecord.kind == kind)
+                               .order_by(BookRecord.position).limit(1)) for kind in KINDS}
     assert all(keys.values()), keys
     draft_id, _ = make_draft(svc, sid)
     w = World(svc=svc, clients=clients, sid=sid, published_id=published_id, draft_id=draft_id,
@@ -315,7 +327,7 @@ def calls_for(w: World, key: tuple[str, str], principal: str) -> list[Call]:
     n = w.counter()
     params = {"scenario_id": w.sid, "job_id": w.job_id, "plan_id": w.draft_id, "user_id": w.target_user_id,
               "dep_id": w.dep_id, "lang": w.lang, "token": w.feed_token, "path": "app.css",
-              "owner": "escort:MATRIX-FEED"}
+              "owner": "escort:MATRIX-FEED", "departure": w.dep_id, "rank": 1}
     kwargs: dict = {}
     client = None
     if template == "/static/swagger-ui/{path}":
@@ -340,8 +352,16 @@ def calls_for(w: World, key: tuple[str, str], principal: str) -> list[Call]:
         return calls
     url = template.format(**{k: v for k, v in params.items() if "{" + k + "}" in template})
 
-    if key == ("POST", "/api/scenarios"):
+    if key in {("POST", "/api/scenarios"), ("POST", "/api/book/preview")}:
         kwargs["files"] = {"file": ("matrix.json", demo_scenario_bytes())}
+    elif key == ("POST", "/api/scenarios/{scenario_id}/disruptions"):
+        url += "?replan=false"
+        kwargs["json"] = {"format": "vertrekplanner/disruptions@1", "disruptions": [
+            {"kind": "vehicle_unavailable", "vehicle": w.keys["vehicles"],
+             "window": [f"2027-0{1 + n % 9}-01T00:00:00+01:00", f"2027-0{1 + n % 9}-01T01:00:00+01:00"]}]}
+    elif key == ("POST", "/api/scenarios/{scenario_id}/departures"):
+        data, _ = w.record_version("departures")
+        kwargs["json"] = {**data, "id": f"BV-MATRIX-{n}"}
     elif key == ("POST", "/scenarios/import"):
         kwargs["files"] = {"file": ("matrix.json", demo_scenario_bytes())}
     elif key == ("POST", "/api/users"):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 import tiny
-from api.models import Record, ScenarioRow
+from api.models import BookRecord, ScenarioRow
 from planner.cli import main
 from planner.errors import Problem, ScenarioError
 from planner.loading.reader import nesting_depth_exceeds, read_document
@@ -91,7 +91,7 @@ IDS = [case[0] for case in BAD_FILES]
 
 def _rows(service):
     with service.db.sessions() as s:
-        return s.scalar(select(func.count()).select_from(ScenarioRow)), s.scalar(select(func.count()).select_from(Record))
+        return s.scalar(select(func.count()).select_from(ScenarioRow)), s.scalar(select(func.count()).select_from(BookRecord))
 
 
 # ------------------------------------------------------------------------------------ CLI

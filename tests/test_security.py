@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.auth import hash_password
-from api.models import AuditEntry, FeedToken, PlanVersion, Record, ScenarioRow, SolveJob, User
+from api.models import AuditEntry, FeedToken, PlanVersion, BookRecord, ScenarioRow, SolveJob, User
 from api.passwords import problems
 from service import PASSWORD, demo_scenario_bytes, upload_demo
 from test_web_pages import csrf_of, page_login
@@ -296,7 +296,7 @@ def test_another_units_objects_answer_exactly_like_missing_ones(service):
         s.add_all([plan, job])
         s.flush()
         plan_id, job_id = plan.id, job.id
-        dep = s.scalar(select(Record.key).where(Record.scenario_id == sid, Record.kind == "departures").limit(1))
+        dep = s.scalar(select(BookRecord.key).where(BookRecord.kind == "departures").limit(1))
     missing = 99999
     zuid = service.client("regie-zuid")
     zuid_page = service.client()

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from api.models import AuditEntry, Contact, PlanVersion, Record, ScenarioRow, User
+from api.models import AuditEntry, Contact, PlanVersion, BookRecord, ScenarioRow, User
 from planner.checker import check_plan
 from planner.plan import build_plan
 from planner.solve import SolveOptions, solve
@@ -224,7 +224,7 @@ def test_import_of_a_bad_file_lists_every_problem_and_stores_nothing(service):
     assert damaged.status_code == 422 and "scenario" in damaged.text
     with service.db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(ScenarioRow)) == 0
-        assert s.scalar(select(func.count()).select_from(Record)) == 0
+        assert s.scalar(select(func.count()).select_from(BookRecord)) == 0
 
 
 def test_excel_upload_through_the_page_imports_like_json(service, tmp_path):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import accounts, audit, passwords, throttle
+from .. import accounts, audit, owners, passwords, throttle
 from ..auth import Principal, db_session, hash_password, require
 from ..deps import MAX_ID, NOT_FOUND, PROTECTED, UNREADABLE, IfMatch, PersonOwner, etag_of, expected_version, row_by_id
 from ..models import AuditEntry, Contact, PendingChange, User
@@ -146,8 +146,8 @@ def list_contacts(principal: Principal = Depends(require("contacts.manage")), se
 def put_contact(owner: PersonOwner, body: ContactIn, request: Request, response: Response, if_match: IfMatch = None,
                 principal: Principal = Depends(require("contacts.manage")), session: Session = Depends(db_session)):
     """Create (no If-Match needed) or replace (If-Match required) a person's invite address."""
-    if not owner.partition(":")[0] in ("escort", "medic", "vehicle") or not owner.partition(":")[2].strip():
-        raise HTTPException(422, f"owner {owner!r}: verwacht escort:<id>, medic:<id> of vehicle:<id>")
+    if not owners.is_person(owner):
+        raise HTTPException(422, f"owner {owner!r}: verwacht {owners.PERSON_FORMAT}")
     with session.begin():
         contact = session.get(Contact, owner)
         if contact is None:

@@ -16,9 +16,10 @@ from .. import feedtokens
 from ..auth import Principal, db_session, require
 from ..authz import REGIE
 from ..calendars.feed import not_modified
+from .. import owners
 from ..deps import PROTECTED
 from ..models import CalendarEvent, Feed, utcnow
-from ..publishing import owner_key, rebuild_feed
+from ..publishing import rebuild_feed
 from ..schemas import ErrorOut, RequestInvalid
 
 router = APIRouter(tags=["calendars"])
@@ -45,7 +46,7 @@ class EventOut(BaseModel):
 
 def own_calendar(principal: Principal) -> str:
     if principal.role == REGIE:
-        return owner_key("regievoerder", principal.unit or "")
+        return owners.unit_owner(principal.unit or "")
     if not principal.owner:
         raise HTTPException(404, "Aan uw account is geen persoon of voertuig gekoppeld")
     return principal.owner
@@ -54,7 +55,7 @@ def own_calendar(principal: Principal) -> str:
 def own_feed_owner(principal: Principal) -> str | None:
     """The calendar a person's own feed link belongs to, or None (admins, inspectors, no link)."""
     if principal.role == REGIE:
-        return owner_key("regievoerder", principal.unit or "")
+        return owners.unit_owner(principal.unit or "")
     return principal.owner
 
 
@@ -217,10 +218,10 @@ def revoke_feed(owner: AnyOwner, principal: Principal = Depends(require("feeds.m
 
 def _check_owner(owner: str) -> None:
     import re
-    if owner.startswith("regie:"):
+    if owners.is_unit(owner):
         # A unit's task feed lists every case and its medical tasks: only its regievoerders
         # (through /api/me/feed-token) hand it out, never the account administration.
         raise HTTPException(403, "De takenagenda van een eenheid bevat zaakgegevens: alleen de regievoerder "
                                  "van die eenheid maakt of trekt die link in (via de eigen agenda-pagina)")
     if not re.match(_OWNER, owner):
-        raise HTTPException(422, f"owner {owner!r}: verwacht escort:<id>, medic:<id> of vehicle:<id>")
+        raise HTTPException(422, f"owner {owner!r}: verwacht {owners.PERSON_FORMAT}")

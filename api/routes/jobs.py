@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,22 @@ STOP_TIMEOUT_SECONDS = 120.0
 class JobIn(BaseModel):
     time_limit: float = Field(60.0, ge=1, le=3600, description="seconds the solver may use")
     quick: bool = Field(False, description="greedy construction only (seconds)")
+    from_scratch: bool = Field(False, description="ignore the unit's published plan. By default, once a plan is "
+                                                  "published, a solve re-plans against it: as few changes as the "
+                                                  "objective allows, underway departures kept exactly")
+    planning_time: AwareDatetime | None = Field(None, description="'now' for this solve (default: the import's)")
+    horizon: tuple[AwareDatetime, AwareDatetime] | None = Field(None, description="[start, end) of this solve "
+                                                                                  "(default: the import's)")
+    fixes: bool = Field(False, description="add verified fixes to unplanned departures (seconds to minutes)")
+
+    def options(self) -> dict:
+        out = self.model_dump(exclude_none=True)
+        for name in ("planning_time", "horizon"):
+            if name in out:
+                value = getattr(self, name)
+                out[name] = (value.isoformat() if not isinstance(value, tuple)
+                             else [v.isoformat() for v in value])
+        return out
 
 
 class JobOut(BaseModel):
@@ -74,8 +90,8 @@ def job_for(session: Session, principal: Principal, job_id: int) -> SolveJob:
 def start(scenario_id: int, response: Response, body: JobIn = Body(default_factory=JobIn),
           principal: Principal = Depends(require("solve.run")), session: Session = Depends(db_session)):
     with session.begin():
-        row = scenario_for(session, principal, scenario_id)
-        job = jobs.start_job(session, scenario_id, row.version, principal.username, body.model_dump())
+        scenario_for(session, principal, scenario_id)
+        job = jobs.start_job(session, scenario_id, principal.username, body.options())
     response.headers["Location"] = f"/api/jobs/{job.id}"
     return job_out(job)
 

@@ -9,11 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planner.checker import check_plan
-from planner.scenario import parse_scenario
-
-from .. import publishing
-from .. import scenarios as store
+from .. import book, publishing
 from ..auth import Principal, db_session, require
 from ..deps import NOT_FOUND, PROTECTED, hidden, row_by_id, scenario_for
 from ..models import PlanVersion
@@ -73,10 +69,7 @@ def plan_for(session: Session, principal: Principal, plan_id: int) -> PlanVersio
     return plan
 
 
-def verdict(session: Session, plan: PlanVersion) -> list[str]:
-    """The checker's verdict against the scenario as it is now (it may have changed since the solve)."""
-    sc = parse_scenario(store.assemble(session, plan.scenario_id))
-    return [str(v) for v in check_plan(sc, plan.document)]
+verdict = publishing.verdict  # the one verdict, also the pages'
 
 
 @router.get("/scenarios/{scenario_id}/plans", response_model=list[PlanSummary], responses=NOT_FOUND)
@@ -91,16 +84,16 @@ def list_plans(scenario_id: int, principal: Principal = Depends(require("plan.re
 @router.get("/plans/{plan_id}", response_model=PlanOut, responses=NOT_FOUND)
 def get_plan(plan_id: int, principal: Principal = Depends(require("plan.read")), session: Session = Depends(db_session)):
     plan = plan_for(session, principal, plan_id)
-    scenario = scenario_for(session, principal, plan.scenario_id)
+    scenario_for(session, principal, plan.scenario_id)
     return PlanOut(**summary_of(plan), document=plan.document, violations=verdict(session, plan),
-                   scenario_changed=scenario.version != plan.scenario_version,
+                   scenario_changed=book.revision(session) != plan.scenario_version,
                    without_address=publishing.without_address(session, plan.document))
 
 
 @router.get("/plans/{plan_id}/diff", response_model=DiffOut, responses=NOT_FOUND)
 def plan_diff(plan_id: int, principal: Principal = Depends(require("plan.read")), session: Session = Depends(db_session)):
     plan = plan_for(session, principal, plan_id)
-    current = publishing.published_plan(session, plan.scenario_id)
+    current = publishing.published_plan(session, plan.unit)
     against = current if current is not None and current.id != plan.id else None
     return DiffOut(plan_id=plan.id, against=against.id if against else None,
                    changes=publishing.diff_plans(against.document if against else None, plan.document))

@@ -1,17 +1,20 @@
-"""Scenarios: import (JSON or Excel, all or nothing), read, and edit one entity with If-Match."""
+"""Scenarios: imports into the planning book (preview, then all or nothing), the unit's view of the
+book, and edits of one entity with If-Match."""
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Response, UploadFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import book
 from .. import scenarios as store
 from ..auth import Principal, db_session, require
 from ..authz import REGIE, read_permission, write_permission, allowed
 from ..deps import NOT_FOUND, PROTECTED, UNREADABLE, IfMatch, etag_of, expected_version, scenario_for
-from ..models import Record, ScenarioRow
+from ..authz import CASE_KINDS
+from ..models import BookRecord, ScenarioRow
 from ..schemas import Kind, RecordOut, RequestInvalid, ScenarioOut, ValidationFailure
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -20,15 +23,20 @@ INVALID = {422: {"model": ValidationFailure | RequestInvalid,
                  "description": "The scenario breaks a validation rule, or the request does not fit its parameters"}}
 
 
+def _in_view(row: ScenarioRow):
+    """The book's records an import's unit sees: every shared resource and its own departures."""
+    return ((BookRecord.kind.not_in(CASE_KINDS)) | (BookRecord.unit == row.unit)) & BookRecord.purged_at.is_(None)
+
+
 def scenario_out(session: Session, row: ScenarioRow) -> ScenarioOut:
-    counts = dict(session.execute(select(Record.kind, func.count()).where(Record.scenario_id == row.id)
-                                  .group_by(Record.kind)).all())
-    return ScenarioOut(id=row.id, name=row.name, unit=row.unit, version=row.version, created_at=row.created_at,
-                       created_by=row.created_by, source=row.source,
-                       planning_time=row.header.get("planning_time"), counts=counts)
+    counts = dict(session.execute(select(BookRecord.kind, func.count()).where(_in_view(row))
+                                  .group_by(BookRecord.kind)).all())
+    return ScenarioOut(id=row.id, name=row.name, unit=row.unit, version=book.revision(session),
+                       created_at=row.created_at, created_by=row.created_by, source=row.source,
+                       planning_time=row.header.get("planning_time"), counts=counts, changes=row.changes or {})
 
 
-def record_out(record: Record) -> RecordOut:
+def record_out(record: BookRecord) -> RecordOut:
     return RecordOut(kind=record.kind, key=record.key, version=record.version, data=record.data,
                      updated_at=record.updated_at, updated_by=record.updated_by)
 
@@ -47,11 +55,25 @@ def list_scenarios(principal: Principal = Depends(require("scenario.read")), ses
                  "contentType": f"application/json, {XLSX}"}}}}}})
 async def import_scenario(file: UploadFile = File(..., description="the scenario: a JSON document or an Excel "
                                                                    "workbook (.xlsx) of the planner's template"),
+                          revision: int | None = Query(None, ge=0, description="the book revision you previewed: "
+                                                       "412 if the book changed since"),
+                          confirm_identity: bool = Query(False, description="take the new name, sex or base of "
+                                                         "known people the preview listed"),
                           principal: Principal = Depends(require("scenario.import")),
                           session: Session = Depends(db_session)):
+    """Merge the file into the planning book: all of it or nothing. The same file twice changes nothing
+    and answers the same scenario. 409 if it renames a known person (or changes their sex or base)
+    without ``confirm_identity``."""
     doc = await store.read_upload(file)  # parsed off the event loop, in a child process
     with session.begin():
-        row = store.import_scenario(session, doc, principal.unit or "", principal.username, file.filename or "")
+        if revision is not None and revision != book.revision(session):
+            raise HTTPException(412, f"Het planningsboek is gewijzigd sinds de voorvertoning (revisie {revision}, "
+                                     f"nu {book.revision(session)}); bekijk de voorvertoning opnieuw")
+        try:
+            row = store.import_scenario(session, doc, principal.unit or "", principal.username, file.filename or "",
+                                        confirm_identity)
+        except book.IdentityUnconfirmed as exc:
+            raise HTTPException(409, {"message": str(exc), "identity_changes": [c.as_dict() for c in exc.changes]})
     return scenario_out(session, row)
 
 
@@ -70,9 +92,9 @@ def _may(principal: Principal, permission: str) -> None:
 def list_records(scenario_id: int, kind: Kind, principal: Principal = Depends(require("scenario.read")),
                  session: Session = Depends(db_session)):
     _may(principal, read_permission(kind))
-    scenario_for(session, principal, scenario_id)
-    rows = session.scalars(select(Record).where(Record.scenario_id == scenario_id, Record.kind == kind)
-                           .order_by(Record.position))
+    row = scenario_for(session, principal, scenario_id)
+    rows = session.scalars(select(BookRecord).where(_in_view(row), BookRecord.kind == kind)
+                           .order_by(BookRecord.position))
     return [record_out(r) for r in rows]
 
 

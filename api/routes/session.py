@@ -1,4 +1,4 @@
-"""JSON login for API clients. Pages log in through /login (api/web/pages.py)."""
+"""JSON login for API clients. Pages log in through /login (api/web/pages/session.py)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response

@@ -11,6 +11,8 @@ from planner import rules, timeutil
 from planner.outputs import derive
 from planner.scenario import Scenario
 
+from ..owners import owner_of
+
 DAY = timeutil.MINUTES_PER_DAY
 LANE_KINDS = {"escort": "Escorts (KMar)", "medic": "Medische begeleiding", "vehicle": "Voertuigen (DV&O)"}
 
@@ -69,7 +71,7 @@ def build_board(sc: Scenario, plan: dict, departure_href) -> Board:
     lanes: dict[str, Lane] = {}
 
     def lane(kind: str, oid: str) -> Lane:
-        owner = f"{kind}:{oid}"
+        owner = owner_of(kind, oid)
         if owner not in lanes:
             if kind == "escort":
                 label = sc.escorts[oid].name

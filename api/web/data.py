@@ -15,7 +15,9 @@ from planner import timeutil
 from planner.outputs import derive
 from planner.scenario import Scenario, parse_scenario
 
-from ..models import PlanVersion, Record, ScenarioRow
+from .. import book
+from ..models import BookRecord, PlanVersion, ScenarioRow
+from ..publishing import published_plan
 from ..scenarios import assemble
 
 PAGE_SIZE = 100  # departures per page: the eu scenario has 1,400 of them
@@ -28,10 +30,10 @@ SEX_LABELS = {"M": "man", "F": "vrouw", "X": "onbekend"}
 
 
 class _ScenarioCache:
-    """Parsed scenarios by (database, id, version): parsing the eu scenario takes most of a second.
+    """Parsed scenarios by (database, id, book revision): parsing the eu scenario takes most of a second.
 
-    The version rises on every write, so an entry never goes stale; the creation stamp guards
-    against a database emptied and refilled under the same ids (tests on PostgreSQL).
+    The book's revision rises on every write, so an entry never goes stale; the creation stamp
+    guards against a database emptied and refilled under the same ids (tests on PostgreSQL).
     """
 
     def __init__(self, size: int = 4):
@@ -40,7 +42,7 @@ class _ScenarioCache:
         self.lock = threading.Lock()
 
     def get(self, session: Session, row: ScenarioRow) -> Scenario:
-        key = (str(session.get_bind().url), row.id, row.version, row.created_at.isoformat())
+        key = (str(session.get_bind().url), row.id, book.revision(session), row.created_at.isoformat())
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
@@ -61,19 +63,12 @@ def scenario(session: Session, row: ScenarioRow) -> Scenario:
 
 
 def shown_plan(session: Session, scenario_id: int) -> PlanVersion | None:
-    """The plan a dashboard shows: the published one if any, else the newest draft."""
-    for state in ("published", "draft"):
-        plan = session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == scenario_id,
-                                                        PlanVersion.state == state)
-                              .order_by(PlanVersion.id.desc()).limit(1))
-        if plan is not None:
-            return plan
-    return None
-
-
-def published_plan(session: Session, scenario_id: int) -> PlanVersion | None:
-    return session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == scenario_id,
-                                                    PlanVersion.state == "published")
+    """The plan a dashboard shows: the unit's published one if any, else the import's newest draft."""
+    row = session.get(ScenarioRow, scenario_id)
+    plan = published_plan(session, row.unit)
+    if plan is not None:
+        return plan
+    return session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == row.id, PlanVersion.state == "draft")
                           .order_by(PlanVersion.id.desc()).limit(1))
 
 
@@ -130,13 +125,14 @@ STATUS_FILTERS = {"gepland": True, "niet-gepland": False}
 
 def departure_list(session: Session, scenario_id: int, plan: PlanVersion | None, page: int = 1,
                    status: str | None = None) -> DepartureList:
-    """One page of the scenario's departures in import order, with their status in ``plan``."""
+    """One page of the unit's departures in the book's order, with their status in ``plan``."""
+    row = session.get(ScenarioRow, scenario_id)
     entries = plan_entries(plan)
     planned_ids = {k for k, e in entries.items() if e.get("planned")}
     counts = {"gepland": len(planned_ids), "niet gepland": len(entries) - len(planned_ids)}
-    where = (Record.scenario_id == scenario_id, Record.kind == "departures")
+    where = (BookRecord.kind == "departures", BookRecord.unit == row.unit, BookRecord.purged_at.is_(None))
     # Keys only for the whole list (cheap even for 1,400), whole records only for the page shown.
-    keys = list(session.scalars(select(Record.key).where(*where).order_by(Record.position)))
+    keys = list(session.scalars(select(BookRecord.key).where(*where).order_by(BookRecord.position)))
     counts["totaal"] = len(keys)
     if status in STATUS_FILTERS and plan is not None:
         keys = [k for k in keys if (k in planned_ids) == STATUS_FILTERS[status]]
@@ -144,7 +140,8 @@ def departure_list(session: Session, scenario_id: int, plan: PlanVersion | None,
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     shown = keys[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    data_of = dict(session.execute(select(Record.key, Record.data).where(*where, Record.key.in_(shown))).all())
+    data_of = dict(session.execute(select(BookRecord.key, BookRecord.data).where(*where, BookRecord.key.in_(shown)))
+                   .all())
     records = [(k, data_of[k]) for k in shown]
     rows = []
     for key, data in records:
@@ -228,9 +225,9 @@ def plan_diff(session: Session, plan: PlanVersion) -> PlanDiff:
     """
     from ..publishing import diff_plans
 
-    against = published_plan(session, plan.scenario_id)
+    against = published_plan(session, plan.unit)
     if against is not None and against.id == plan.id:
-        against = session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == plan.scenario_id,
+        against = session.scalar(select(PlanVersion).where(PlanVersion.unit == plan.unit,
                                                            PlanVersion.state == "superseded",
                                                            PlanVersion.id < plan.id)
                                  .order_by(PlanVersion.id.desc()).limit(1))

@@ -1,0 +1,103 @@
+"""What a solve job plans: the unit's view of the book, against its published plan, beside the others'.
+
+Once a unit has published a plan, a solve is a re-plan against it (planner/replan.py): the
+smallest change the objective allows, underway departures kept exactly. "Plan from scratch"
+(``from_scratch``) is the explicit exception. Every other unit's published departures are in the
+solved scenario too, pinned as published, so the unit's plan never takes their seats, people or
+vehicles; they are removed from the stored plan again (planner/commitments.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from planner.changes import plan_changes
+from planner.checker import check_plan
+from planner.commitments import own_plan
+from planner.plan import build_plan
+from planner.replan import replan
+from planner.scenario import Scenario, parse_scenario
+from planner.solve import Result, SolveOptions, solve
+
+from . import book
+from .models import PlanVersion, ScenarioRow
+from .publishing import other_published, published_plan
+
+
+@dataclass
+class Setup:
+    """Everything a job needs, read in one short transaction before the long solve."""
+    unit: str
+    header: dict
+    scenario: Scenario  # the unit's departures and the held ones of other units
+    own: Scenario  # the unit's view alone: the plan is checked against it
+    previous: PlanVersion | None  # the published plan re-planned against (None: from scratch)
+    previous_doc: dict | None
+    held: dict[str, dict] = field(default_factory=dict)  # other units' published entries, by departure
+    held_from: list[int] = field(default_factory=list)  # their plan ids
+
+    @property
+    def mode(self) -> str:
+        return "replan" if self.previous is not None else "scratch"
+
+
+def header_for(row: ScenarioRow, options: dict) -> dict:
+    """The import's header, with the planning time and horizon the job chose (if it chose them)."""
+    header = dict(row.header)
+    if options.get("planning_time"):
+        header["planning_time"] = options["planning_time"]
+    if options.get("horizon"):
+        header["horizon"] = list(options["horizon"])
+    return header
+
+
+def prepare(session: Session, scenario_id: int, options: dict) -> Setup:
+    row = session.get(ScenarioRow, scenario_id)
+    header = header_for(row, options)
+    previous = None if options.get("from_scratch") else published_plan(session, row.unit)
+    held: dict[str, dict] = {}
+    held_from = []
+    others = other_published(session, row.unit)
+    for plan in others:
+        entries = {d["id"]: d for d in plan.document.get("departures", []) if d.get("planned")}
+        if entries:
+            held.update(entries)
+            held_from.append(plan.id)
+    units = [row.unit] + sorted({p.unit for p in others if p.id in held_from})
+    doc = book.view(session, header, units)
+    # Only the other units' departures their published plans plan are held; the rest are theirs to plan.
+    mine = set(book.unit_departures(session, row.unit))
+    doc["departures"] = [d for d in doc["departures"] if d["id"] in held or d["id"] in mine]
+    own_doc = book.view(session, header, [row.unit])
+    return Setup(row.unit, header, parse_scenario(doc), parse_scenario(own_doc), previous,
+                 previous.document if previous is not None else None, held, held_from)
+
+
+def run(setup: Setup, options: SolveOptions, on_progress=None) -> Result:
+    """The solve itself (long; no database session held)."""
+    if setup.previous_doc is None and not setup.held:
+        return solve(setup.scenario, options, on_progress)
+    earlier = dict(setup.previous_doc or {"departures": []})
+    earlier["departures"] = list(earlier.get("departures", [])) + list(setup.held.values())
+    result, _hold = replan(setup.scenario, earlier, options, on_progress, frozen=set(setup.held))
+    return result
+
+
+def plan_document(setup: Setup, result: Result, job_id: int, settings: dict, fixes: bool) -> dict:
+    """The unit's plan: built from the result, without the held departures, with what it changes."""
+    sc = setup.scenario
+    plan = build_plan(sc, result, generated_at=datetime.now(sc.home_tz),
+                      settings={**settings, "job": job_id, "mode": settings.get("mode"), "planning": setup.mode,
+                                "against": setup.previous.id if setup.previous is not None else None,
+                                "held_from": setup.held_from}, fixes=fixes and not setup.held)
+    plan = own_plan(plan, result, set(setup.held))
+    if setup.previous_doc is not None:
+        plan["changes"] = plan_changes(setup.own, setup.previous_doc, plan)
+    return plan
+
+
+def violations(setup: Setup, plan: dict) -> list:
+    """The checker on the unit's own view, with the re-planned plan as the earlier plan."""
+    return check_plan(setup.own, plan, setup.previous_doc)

@@ -1,0 +1,113 @@
+"""The departure page and its documents: the itinerary and the handover letters, as HTML and PDF."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from planner import timeutil
+from planner.outputs import derive, generated_at, render_itinerary, render_letter
+from planner.outputs.pdf import html_to_pdf
+
+from ... import scenarios as store
+from ...auth import Principal, db_session, require
+from ...deps import scenario_for
+from ...models import PlanVersion, ScenarioRow
+from .. import data
+from ..render import page
+from .common import _DOCUMENT_HEADERS, _plan_for
+
+router = APIRouter(include_in_schema=False)
+
+
+def _departure(session: Session, principal: Principal, scenario_id: int, dep_id: str, plan_id: int | None):
+    row = scenario_for(session, principal, scenario_id)
+    record = store.get_record(session, scenario_id, "departures", dep_id)
+    if record is None:
+        raise HTTPException(404, f"Vertrek {dep_id} bestaat niet in dit scenario")
+    plan = _plan_for(session, scenario_id, plan_id)
+    entry = data.plan_entries(plan).get(dep_id)
+    return row, record, plan, entry
+
+
+def _view(session: Session, row: ScenarioRow, plan: PlanVersion | None, entry: dict | None):
+    if plan is None or entry is None or not entry.get("planned"):
+        raise HTTPException(404, "Dit vertrek is in dit plan niet gepland: er is geen reisplan of brief")
+    sc = data.scenario(session, row)
+    created = generated_at(sc, plan.document)
+    return sc, derive.departure_view(sc, entry), timeutil.minutes(created), created
+
+
+@router.get("/scenarios/{scenario_id}/departures/{dep_id}")
+def departure_page(request: Request, scenario_id: int, dep_id: str, plan: int | None = Query(None, ge=1),
+                   principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
+    row, record, plan_row, entry = _departure(session, principal, scenario_id, dep_id, plan)
+    label, css = data.status_of(entry, plan_row)
+    view = None
+    if entry and entry.get("planned"):
+        _sc, view, _gen, _created = _view(session, row, plan_row, entry)
+    base = f"/scenarios/{scenario_id}/departures/{quote(dep_id)}"
+    query = f"?plan={plan_row.id}" if plan_row is not None else ""
+    return page(request, "departure.html", principal, scenario=row, dep=record.data, record=record,
+                plan=plan_row, entry=entry, status_label=label, status_css=css, view=view, base=base, query=query,
+                kind_label=derive.DEPARTURE_KIND.get(record.data.get("kind"), record.data.get("kind")),
+                risk_labels=data.RISK_LABELS, sex_labels=data.SEX_LABELS,
+                medic_roles={k: v["nl"] for k, v in derive.MEDIC_ROLE.items()},
+                when=data.when_text, state_labels=data.STATE_LABELS)
+
+
+@router.get("/scenarios/{scenario_id}/departures/{dep_id}/itinerary.html")
+def itinerary_html(scenario_id: int, dep_id: str, plan: int | None = Query(None, ge=1),
+                   principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
+    row, _record, plan_row, entry = _departure(session, principal, scenario_id, dep_id, plan)
+    sc, view, generated, _created = _view(session, row, plan_row, entry)
+    return HTMLResponse(render_itinerary(sc, view, generated, derive.PlanningUnit.from_scenario(sc)),
+                        headers=_DOCUMENT_HEADERS)
+
+
+@router.get("/scenarios/{scenario_id}/departures/{dep_id}/itinerary.pdf")
+def itinerary_pdf(scenario_id: int, dep_id: str, plan: int | None = Query(None, ge=1),
+                  principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
+    row, _record, plan_row, entry = _departure(session, principal, scenario_id, dep_id, plan)
+    sc, view, generated, created = _view(session, row, plan_row, entry)
+    html = render_itinerary(sc, view, generated, derive.PlanningUnit.from_scenario(sc), pdf=True)
+    return _pdf(html, f"Reisplan {view.id}", created, f"{view.id} — vertrouwelijk",
+                f"reisplan-{view.file_stem()}.pdf")
+
+
+def _letter_view(session, principal, scenario_id, dep_id, plan, lang):
+    row, _record, plan_row, entry = _departure(session, principal, scenario_id, dep_id, plan)
+    sc, view, generated, created = _view(session, row, plan_row, entry)
+    if lang not in view.letter_languages:
+        raise HTTPException(404, f"Geen overdrachtsbrief in taal {lang!r} voor dit vertrek "
+                                 f"(wel: {', '.join(view.letter_languages)})")
+    return sc, view, generated, created
+
+
+@router.get("/scenarios/{scenario_id}/departures/{dep_id}/letter.{lang}.html")
+def letter_html(scenario_id: int, dep_id: str, lang: str, plan: int | None = Query(None, ge=1),
+                principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
+    sc, view, generated, _created = _letter_view(session, principal, scenario_id, dep_id, plan, lang)
+    return HTMLResponse(render_letter(sc, view, lang, generated, derive.PlanningUnit.from_scenario(sc)),
+                        headers=_DOCUMENT_HEADERS)
+
+
+@router.get("/scenarios/{scenario_id}/departures/{dep_id}/letter.{lang}.pdf")
+def letter_pdf(scenario_id: int, dep_id: str, lang: str, plan: int | None = Query(None, ge=1),
+               principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
+    sc, view, generated, created = _letter_view(session, principal, scenario_id, dep_id, plan, lang)
+    html = render_letter(sc, view, lang, generated, derive.PlanningUnit.from_scenario(sc), pdf=True)
+    return _pdf(html, f"Handover {view.id}", created, view.id, f"brief-{view.file_stem()}.{lang}.pdf")
+
+
+def _pdf(html: str, title: str, created, footer: str, filename: str) -> Response:
+    # The planner's PDF writer takes a path; a private temporary folder keeps nothing behind.
+    with tempfile.TemporaryDirectory() as folder:
+        path = html_to_pdf(html, Path(folder) / "document.pdf", title, created, footer)
+        body = path.read_bytes()
+    return Response(body, media_type="application/pdf",
+                    headers={**_DOCUMENT_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,69 @@
+"""Dashboard and scenario pages: the unit's scenarios with the shown plan's departures, and the import."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ... import scenarios as store
+from ...auth import Principal, db_session, require
+from ...authz import REGIE, allowed
+from ...deps import scenario_for
+from ...models import ScenarioRow, SolveJob
+from .. import data
+from ..render import home_for, page
+from .common import _see_other
+from .jobs import JOB_STATUS, QUICK_SECONDS
+
+router = APIRouter(include_in_schema=False)
+
+
+def _scenario_rows(session: Session, principal: Principal) -> list[ScenarioRow]:
+    query = select(ScenarioRow).order_by(ScenarioRow.id.desc()).limit(50)
+    if principal.role == REGIE:
+        query = query.where(ScenarioRow.unit == principal.unit)
+    return list(session.scalars(query))
+
+
+@router.get("/")
+def dashboard(request: Request, scenario: int | None = Query(None, ge=1), page_: int = Query(1, ge=1, alias="page"),
+              status: str | None = Query(None, max_length=20), imported: int | None = Query(None),
+              principal: Principal = Depends(require("authenticated")), session: Session = Depends(db_session)):
+    if not allowed(principal.role, "case.read"):
+        return _see_other(home_for(principal.role))  # the dashboard is about cases; others have their own home
+    scenario_list = _scenario_rows(session, principal)
+    selected = None
+    if scenario is not None:
+        selected = scenario_for(session, principal, scenario)
+    elif scenario_list:
+        selected = scenario_list[0]
+    context: dict = {"scenarios": scenario_list, "selected": selected, "status": status, "imported": imported}
+    if selected is not None:
+        plan = data.shown_plan(session, selected.id)
+        context.update(
+            plan=plan, departures=data.departure_list(session, selected.id, plan, page_, status),
+            plans=data.plans_of(session, selected.id, 10),
+            jobs=list(session.scalars(select(SolveJob).where(SolveJob.scenario_id == selected.id)
+                                      .order_by(SolveJob.id.desc()).limit(5))),
+            job_status=JOB_STATUS, state_labels=data.STATE_LABELS, quick_seconds=QUICK_SECONDS,
+            default_seconds=request.app.state.settings.solve_time_limit)
+    return page(request, "dashboard.html", principal, **context)
+
+
+@router.get("/scenarios/{scenario_id}")
+def scenario_page(scenario_id: int, principal: Principal = Depends(require("case.read")),
+                  session: Session = Depends(db_session)):
+    scenario_for(session, principal, scenario_id)
+    return _see_other(f"/?scenario={scenario_id}")
+
+
+@router.post("/scenarios/import")
+async def import_page(request: Request, file: UploadFile = File(...),
+                      principal: Principal = Depends(require("scenario.import")),
+                      session: Session = Depends(db_session)):
+    # Parsed off the event loop, in a child process (the API's reader). A ScenarioError from here is
+    # shown by render_problems (the app's handler); nothing is stored.
+    doc = await store.read_upload(file)
+    with session.begin():
+        row = store.import_scenario(session, doc, principal.unit or "", principal.username, file.filename or "")
+    return _see_other(f"/?scenario={row.id}&imported=1")
