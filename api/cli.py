@@ -15,6 +15,7 @@ SERVICE_COMMANDS = {
     "serve": "run the web app (and a worker beside it on the embedded database)",
     "worker": "run solve jobs from the database",
     "user": "create an account or reset its password",
+    "purge": "remove personal fields of departures handed over longer ago than RETENTION_DAYS",
 }
 
 DEMO_UNIT = "BV-Demo"
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return worker_main(rest)
     if command == "user":
         return cmd_user(rest)
+    if command == "purge":
+        return cmd_purge(rest)
     return cmd_serve(rest)
 
 
@@ -87,6 +90,24 @@ def cmd_user(argv: list[str]) -> int:
     db = _database(settings)
     _put_user(db, args.username, password, args.role, args.unit, args.owner, args.email)
     print(f"Account {args.username} ({args.role}); wachtwoord: {password}")
+    return 0
+
+
+def cmd_purge(argv: list[str]) -> int:
+    from .retention import purge
+    from .settings import Settings
+
+    settings = Settings.from_env()
+    parser = argparse.ArgumentParser(prog="vertrekplanner purge", description="Storage limitation: remove the "
+                                     "personal fields of departures handed over longer ago than the retention period "
+                                     "(the worker also does this every hour).")
+    parser.add_argument("--days", type=int, default=settings.retention_days,
+                        help=f"retention period in days (default RETENTION_DAYS, now {settings.retention_days})")
+    args = parser.parse_args(argv)
+    db = _database(settings)
+    with db.transaction() as session:
+        purged = purge(session, args.days, actor="vertrekplanner purge")
+    print(f"{len(purged)} vertrek(ken) opgeschoond (bewaartermijn {args.days} dagen na de overdracht)")
     return 0
 
 

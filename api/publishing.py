@@ -220,7 +220,10 @@ def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) 
     fresh = [_with_owner(ev, owner_key(ev.owner, plan.unit)) for ev in fresh]
     # The unit's events, whichever of its imports published them: one schedule per person.
     rows = {r.key: r for r in session.scalars(select(CalendarEvent).where(CalendarEvent.unit == plan.unit))}
-    changes = reconcile({k: stored_event(r) for k, r in rows.items()}, fresh)
+    # An event that is over is history: a plan without it (its departure handed over and purged, say)
+    # neither cancels nor changes it.
+    fresh_keys, now = {ev.key for ev in fresh}, utcnow()
+    changes = reconcile({k: stored_event(r) for k, r in rows.items() if k in fresh_keys or r.end >= now}, fresh)
     for ev in changes.created + changes.updated + changes.reconfirmed + changes.cancelled:
         row = rows.get(ev.key)
         if row is None:

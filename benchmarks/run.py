@@ -96,7 +96,9 @@ def service(extra: list[str]) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         section = Path(tmp) / "service.md"
         subprocess.run([sys.executable, str(HERE / "service.py"), "--markdown", str(section), *extra], check=True)
-        return section.read_text(encoding="utf-8")
+        living = Path(tmp) / "book.md"  # the planning book: preview, re-plan after a disruption, recommend
+        subprocess.run([sys.executable, str(HERE / "book.py"), "--markdown", str(living)], check=True)
+        return section.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + living.read_text(encoding="utf-8")
 
 
 def outputs() -> str:

@@ -149,8 +149,9 @@ def scenario_bytes(size: str) -> tuple[bytes, str]:
 
 
 def import_doc(db, content: bytes, name: str) -> int:
-    from api.scenarios import import_scenario, read_upload
-    doc = read_upload(name, content)
+    from api.scenarios import import_scenario
+    from planner.loading.isolated import read_isolated as read_upload
+    doc = read_upload(content, name)
     with db.transaction() as session:
         return import_scenario(session, doc, UNIT, "regie", name).id
 
@@ -427,7 +428,8 @@ def bench_import(kind: str, tmp: Path, size: str, repeats: int) -> dict:
 
     from api.app import create_app
     from api.db import Database
-    from api.scenarios import import_scenario, read_upload
+    from api.scenarios import import_scenario
+    from planner.loading.isolated import read_isolated as read_upload
     from planner.scenario import parse_scenario
     content, source = scenario_bytes(size)
     name = f"{size}.json"
@@ -437,7 +439,7 @@ def bench_import(kind: str, tmp: Path, size: str, repeats: int) -> dict:
         direct = []
         for _ in range(repeats):
             c0, t0 = time.process_time(), time.perf_counter()
-            doc = read_upload(name, content)
+            doc = read_upload(content, name)
             t1 = time.perf_counter()
             with db.transaction() as session:
                 import_scenario(session, doc, UNIT, "regie", name)

@@ -2,7 +2,7 @@
 handover, and nothing else (calendars, plans, the audit log hold ids and times only)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -44,3 +44,34 @@ def test_personal_fields_go_ninety_days_after_the_handover_and_not_before(servic
     # Purging again finds nothing more.
     with service.db.transaction() as s:
         assert retention.purge(s, 90, now=last + timedelta(days=200)) == []
+
+
+def test_a_plan_without_a_finished_departure_leaves_its_past_events_alone(service):
+    from sqlalchemy import update
+
+    from api.models import PlanVersion
+
+    client = service.client("regie")
+    sid = upload_demo(client)["id"]
+    plan_id, plan = make_draft(service, sid)
+    assert client.post(f"/api/plans/{plan_id}/publish").status_code == 200
+    done = next(d["id"] for d in plan["departures"] if d["planned"])
+    with service.db.transaction() as s:  # its duties lie in the past now
+        s.execute(update(CalendarEvent).where(CalendarEvent.key.like(f"%{done}%"))
+                  .values(start=datetime(2026, 1, 1, tzinfo=timezone.utc), end=datetime(2026, 1, 2, tzinfo=timezone.utc)))
+        past = {e.uid: (e.sequence, e.status) for e in s.scalars(select(CalendarEvent)
+                                                                 .where(CalendarEvent.key.like(f"%{done}%")))}
+    assert past
+    later = {**plan, "departures": [d for d in plan["departures"] if d["id"] != done]
+             + [{"id": done, "planned": False, "reasons": ["handed over"]}]}
+    with service.db.transaction() as s:
+        row = PlanVersion(scenario_id=sid, scenario_version=1, state="draft", document=later, created_by="t")
+        s.add(row)
+        s.flush()
+        later_id = row.id
+    published = client.post(f"/api/plans/{later_id}/publish")
+    assert published.status_code == 200, published.text
+    assert published.json()["events"]["cancelled"] == 0
+    with service.db.sessions() as s:
+        assert {e.uid: (e.sequence, e.status) for e in s.scalars(
+            select(CalendarEvent).where(CalendarEvent.key.like(f"%{done}%")))} == past
