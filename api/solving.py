@@ -68,8 +68,11 @@ def prepare(session: Session, scenario_id: int, options: dict) -> Setup:
     units = [row.unit] + sorted({p.unit for p in others if p.id in held_from})
     doc = book.view(session, header, units)
     # Only the other units' departures their published plans plan are held; the rest are theirs to plan.
+    # The unit's departures first, in the order of its own view, so that a fix's JSON Patch paths
+    # (/departures/3/...) point at the same departure in the unit's scenario document.
     mine = set(book.unit_departures(session, row.unit))
-    doc["departures"] = [d for d in doc["departures"] if d["id"] in held or d["id"] in mine]
+    doc["departures"] = ([d for d in doc["departures"] if d["id"] in mine]
+                         + [d for d in doc["departures"] if d["id"] in held and d["id"] not in mine])
     own_doc = book.view(session, header, [row.unit])
     return Setup(row.unit, header, parse_scenario(doc), parse_scenario(own_doc), previous,
                  previous.document if previous is not None else None, held, held_from)
@@ -91,7 +94,11 @@ def plan_document(setup: Setup, result: Result, job_id: int, settings: dict, fix
     plan = build_plan(sc, result, generated_at=datetime.now(sc.home_tz),
                       settings={**settings, "job": job_id, "mode": settings.get("mode"), "planning": setup.mode,
                                 "against": setup.previous.id if setup.previous is not None else None,
-                                "held_from": setup.held_from}, fixes=fixes and not setup.held)
+                                "held_from": setup.held_from}, fixes=fixes)
+    if setup.held and isinstance(plan["solver"].get("actions"), list):
+        # Actions are verified by a re-plan that may move any departure: beside other units' published
+        # plans it could count gains that take their people or seats. Not offered there.
+        plan["solver"]["actions"] = "skipped: other units' published plans are held"
     plan = own_plan(plan, result, set(setup.held))
     if setup.previous_doc is not None:
         plan["changes"] = plan_changes(setup.own, setup.previous_doc, plan)

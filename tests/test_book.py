@@ -200,3 +200,29 @@ def test_two_units_never_share_a_seat_a_person_or_a_vehicle(service):
               for p in (published, zuid_plan)]
     assert people[0] and people[1] and people[0] & people[1]  # one organisation's people serve both units
     assert whole_book_violations(service) == []
+
+
+def test_fixes_beside_another_units_plan_patch_the_units_own_scenario_document(service):
+    import jsonpatch
+
+    noord, zuid = service.client("regie"), service.client("regie-zuid")
+    sid_noord = upload_demo(noord)["id"]
+    published = run_job(service, noord, sid_noord)
+    assert noord.post(f"/api/plans/{published['id']}/publish").status_code == 200
+    sid_zuid = zuid.post("/api/scenarios", files=as_file(other_unit_copy(demo()))).json()["id"]
+    plan = run_job(service, zuid, sid_zuid, fixes=True)
+    assert plan["document"]["solver"]["held"]["departures"] > 0
+    with service.db.sessions() as s:
+        own = book.scenario_view(s, sid_zuid)
+    fixed = [d for d in plan["document"]["departures"] if d.get("fixes")]
+    assert fixed, "the copy leaves departures unplanned that a fix would plan"
+    for dep in fixed:
+        for fix in dep["fixes"]:
+            for op in fix["patch"]:
+                parts = op["path"].split("/")
+                if parts[1] == "departures":  # the path names this departure (or its family) in the unit's document
+                    target = own["departures"][int(parts[2])]
+                    family = {d["id"] for d in own["departures"]
+                              if target.get("family_group") and d.get("family_group") == target["family_group"]}
+                    assert dep["id"] in {target["id"]} | family, op
+            jsonpatch.apply_patch(own, fix["patch"])  # applies to the document as the unit sees it
