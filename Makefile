@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo demo-reset test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/vertrekplanner demo --out out
 	$(VENV)/bin/vertrekplanner serve --demo
+
+# Start the demo afresh: forget the service's database and the planned ./out folder.
+demo-reset:
+	rm -rf var out
 
 # Browser tests drive Debian's chromium (Playwright cannot download its own browser here).
 BROWSER := /usr/bin/chromium

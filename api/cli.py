@@ -139,35 +139,54 @@ def _put_user(db, username, password, role, unit=None, owner=None, email=None) -
 
 
 def load_demo(db) -> list[tuple[str, str, str]]:
-    """Demo accounts and the demo scenario (once), with a first solve queued for the worker."""
+    """Demo accounts and the demo scenario with its draft plan (solved once, here, in a second or two).
+
+    The field accounts are people the demo plan uses: the escort with the most missions, a medic
+    and a vehicle of the draft, so that after publishing it each of them sees their own schedule."""
     import json
+    from collections import Counter
 
     from sqlalchemy import select
 
     from planner.generator import generate
+    from planner.solve import SolveOptions
 
-    from . import jobs
+    from . import book, solving
     from . import scenarios as store
-    from .models import ScenarioRow
+    from .models import PlanVersion, ScenarioRow
     from .owners import owner_of
 
-    doc = generate("small", 2026)
-    doc["name"] = "demo"
-    escort, medic = doc["escorts"][0]["id"], doc["medics"][0]["id"]
-    vehicle = doc["vehicles"][0]["id"]
+    with db.transaction() as session:
+        row = session.scalar(select(ScenarioRow).where(ScenarioRow.name == "demo", ScenarioRow.unit == DEMO_UNIT))
+        if row is None:
+            doc = generate("small", 2026)
+            doc["name"] = "demo"
+            row = store.import_scenario(session, json.loads(json.dumps(doc)), DEMO_UNIT, "demo", "demo (generated)")
+            setup = solving.prepare(session, row.id, {})
+            result = solving.run(setup, SolveOptions(time_limit=20.0, workers=2))
+            plan = solving.plan_document(setup, result, None, {"mode": "cp-sat", "time_limit": 20.0}, fixes=True)
+            problems = solving.violations(setup, plan)
+            if problems:  # never stored: a plan that breaks a rule is worse than none
+                raise RuntimeError(f"demo plan refused by the checker: {problems[0]}")
+            session.add(solving.draft(setup, plan, row.id, book.revision(session), None, "demo"))
+        first = session.scalar(select(PlanVersion).where(PlanVersion.scenario_id == row.id)
+                               .order_by(PlanVersion.id).limit(1))
+        planned = [d for d in first.document["departures"] if d["planned"]]
+    missions = Counter(e["id"] for d in planned for e in d["escorts"])
+    escort = min(missions, key=lambda e: (-missions[e], e))
+    medic = min(m["id"] for d in planned for m in d["medics"])
+    vehicle = min(d["pickup"]["vehicle"] for d in planned)
     password = "demo-wachtwoord"
     owners = {"escort": owner_of("escort", escort), "medicus": owner_of("medic", medic),
               "chauffeur": owner_of("vehicle", vehicle)}
     accounts = [("regie", "regievoerder", f"unit {DEMO_UNIT}"), ("beheer", "planner-admin", "gebruikers en middelen"),
-                ("inspectie", "inspector", "alleen lezen, auditlog"), ("escort", "escort", owners["escort"]),
-                ("medicus", "medic", owners["medicus"]), ("chauffeur", "driver", owners["chauffeur"])]
+                ("inspectie", "inspector", "alleen lezen, auditlog"),
+                ("escort", "escort", f"{owners['escort']}, {missions[escort]} missie(s) in het demoplan"),
+                ("medicus", "medic", f"{owners['medicus']}, in het demoplan"),
+                ("chauffeur", "driver", f"{owners['chauffeur']}, in het demoplan")]
     for username, role, _ in accounts:
         _put_user(db, username, password, role, DEMO_UNIT if role == "regievoerder" else None, owners.get(username),
                   f"{username}@demo.vertrekplanner.invalid")
-    with db.transaction() as session:
-        if session.scalar(select(ScenarioRow).where(ScenarioRow.name == "demo", ScenarioRow.unit == DEMO_UNIT)) is None:
-            row = store.import_scenario(session, json.loads(json.dumps(doc)), DEMO_UNIT, "demo", "demo (generated)")
-            jobs.start_job(session, row.id, row.version, "demo", {"time_limit": 20.0, "quick": False})
     return [(u, password, what) for u, _, what in accounts]
 
 
@@ -186,6 +205,8 @@ def cmd_serve(argv: list[str]) -> int:
     os.environ.setdefault("PUBLIC_URL", f"http://{args.host}:{args.port}")
     settings = Settings.from_env()
     db = _database(settings)
+    if args.demo:
+        print("Demo laden (de eerste keer wordt het demoscenario ook gepland, een paar seconden)…", flush=True)
     accounts = load_demo(db) if args.demo else []
     db.dispose()
     worker = None

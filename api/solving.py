@@ -108,3 +108,18 @@ def plan_document(setup: Setup, result: Result, job_id: int, settings: dict, fix
 def violations(setup: Setup, plan: dict) -> list:
     """The checker on the unit's own view, with the re-planned plan as the earlier plan."""
     return check_plan(setup.own, plan, setup.previous_doc)
+
+
+def draft(setup: Setup, plan: dict, scenario_id: int, revision: int, job_id: int | None, created_by: str,
+          stopped: bool = False) -> PlanVersion:
+    """The draft plan row of a solve (the caller adds it in its transaction)."""
+    solver = plan["solver"]
+    planned = sum(1 for d in plan["departures"] if d["planned"])
+    return PlanVersion(scenario_id=scenario_id, unit=setup.unit, scenario_version=revision, job_id=job_id,
+                       state="draft", document=plan, violations=[], created_by=created_by,
+                       summary={"planned": planned, "departures": len(plan["departures"]),
+                                "objective": solver["objective"], "status": solver["status"], "stopped": stopped,
+                                "mode": setup.mode,
+                                "against": setup.previous.id if setup.previous is not None else None,
+                                "changed_departures": len((plan.get("changes") or {}).get("departures") or []),
+                                "held": len(setup.held)})

@@ -24,7 +24,7 @@ from planner.solve import Progress, SolveOptions, StopSignal, level1_gap
 
 from . import jobs, solving
 from .db import Database
-from .models import PlanVersion, SolveJob, utcnow
+from .models import SolveJob, utcnow
 from .settings import Settings
 
 log = logging.getLogger("vertrekplanner.worker")
@@ -102,15 +102,8 @@ def run_job(db: Database, job_id: int, settings: Settings, signal_: StopSignal) 
         else:
             stopped = bool(getattr(result, "stopped", False))
             status = "stopped" if stopped else "done"
-            planned = sum(1 for d in plan["departures"] if d["planned"])
-            changed = len((plan.get("changes") or {}).get("departures") or [])
-            row = PlanVersion(scenario_id=scenario_id, unit=setup.unit, scenario_version=scenario_version,
-                              job_id=job_id, state="draft", document=plan, violations=[], created_by=f"job {job_id}",
-                              summary={"planned": planned, "departures": len(plan["departures"]),
-                                       "objective": solver["objective"], "status": solver["status"],
-                                       "stopped": stopped, "mode": setup.mode,
-                                       "against": setup.previous.id if setup.previous is not None else None,
-                                       "changed_departures": changed, "held": len(setup.held)})
+            row = solving.draft(setup, plan, scenario_id, scenario_version, job_id, f"job {job_id}", stopped)
+            planned, changed = row.summary["planned"], row.summary["changed_departures"]
             session.add(row)
             session.flush()
             done_text = (f"Herplanning van plan {setup.previous.id}: {changed} vertrek(ken) gewijzigd; "
