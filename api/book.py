@@ -62,13 +62,20 @@ def revision(session: Session) -> int:
 def lock(session: Session) -> None:
     """Take the book's write lock for this transaction (a row lock on PostgreSQL, the database's
     write lock on SQLite): book writes and publications of every unit run one after the other."""
-    session.execute(update(BookState).where(BookState.id == 1).values(revision=BookState.revision))
+    _raise_by(session, 0)
 
 
 def bump(session: Session) -> int:
     """Raise the book's revision (taking the lock); the new revision."""
-    session.execute(update(BookState).where(BookState.id == 1).values(revision=BookState.revision + 1))
+    _raise_by(session, 1)
     return revision(session)
+
+
+def _raise_by(session: Session, step: int) -> None:
+    done = session.execute(update(BookState).where(BookState.id == 1).values(revision=BookState.revision + step))
+    if done.rowcount == 0:  # the migration creates the row; a database emptied by hand may lack it
+        session.add(BookState(id=1, revision=step))
+        session.flush()
 
 
 # ---- reading -----------------------------------------------------------------------------------------
