@@ -125,6 +125,12 @@ def earlier_of(session: Session, plan: PlanVersion) -> dict | None:
     return earlier.document if earlier is not None else None
 
 
+def plan_scenario(session: Session, plan: PlanVersion) -> Scenario:
+    """The unit's view of the book as it is now, with the planning time and horizon the plan was
+    solved with (a job may choose others than its import's)."""
+    return parse_scenario(book.scenario_view(session, plan.scenario_id, header=(plan.summary or {}).get("header")))
+
+
 ADDED_LATER = ("added after this plan was made", "toegevoegd nadat dit plan gemaakt is")
 
 
@@ -144,7 +150,7 @@ def verdict(session: Session, plan: PlanVersion, sc: Scenario | None = None) -> 
     """The one verdict on a plan: the checker against its unit's view of the book as it is now (it
     may have changed since the solve), with the plan it re-planned as the earlier plan. ``sc``: that
     view already parsed (the pages keep it cached)."""
-    sc = sc or parse_scenario(store.assemble(session, plan.scenario_id))
+    sc = sc or plan_scenario(session, plan)
     return [str(v) for v in check_plan(sc, as_of_now(sc, plan.document), earlier_of(session, plan))]
 
 
@@ -196,7 +202,7 @@ def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) 
     session.refresh(plan)
     if plan.state != "draft":
         raise PublishRefused(f"Plan {plan_id} is geen concept meer (status: {plan.state})")
-    sc = parse_scenario(store.assemble(session, plan.scenario_id))
+    sc = plan_scenario(session, plan)
     plan.document = as_of_now(sc, plan.document)
     violations = [str(v) for v in check_plan(sc, plan.document, earlier_of(session, plan))]
     if violations:

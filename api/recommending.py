@@ -33,6 +33,7 @@ class Options:
     reasons: list[str] = field(default_factory=list)
     already_planned: bool = False
     seconds: float = 0.0
+    header: dict = field(default_factory=dict)  # the planning time and horizon the options were made for
 
 
 def base_document(setup: solving.Setup) -> dict:
@@ -57,7 +58,7 @@ def options(session: Session, scenario_id: int, departure: str, top: int = 5) ->
     fitted = {**base, "departures": base["departures"] + list(setup.held.values())}
     rec = recommend(setup.scenario, fitted, departure, top=top)
     out = Options(departure, rec.members, setup.previous.id if setup.previous is not None else None,
-                  already_planned=rec.already_planned)
+                  already_planned=rec.already_planned, header=setup.header)
     for fit in rec.fits:
         whole = build_plan(setup.scenario, Result(fit.selection, rec.candidates, "FEASIBLE",
                                                   fit.selection.objective(rec.candidates), {}, None, 0.0, 0.0))
@@ -83,7 +84,7 @@ def choose(session: Session, scenario_id: int, departure: str, rank: int, actor:
     row = PlanVersion(scenario_id=scenario_id, scenario_version=book.revision(session), state="draft",
                       document=draft, violations=[], created_by=actor,
                       summary={"planned": planned, "departures": len(draft["departures"]), "mode": "recommend",
-                               "against": found.base_plan, "added": found.members, "changed_departures":
+                               "against": found.base_plan, "added": found.members, "header": found.header, "changed_departures":
                                len(found.members), "option": found.options[rank - 1]})
     session.add(row)
     session.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.changes import plan_changes
@@ -43,9 +44,12 @@ class Setup:
         return "replan" if self.previous is not None else "scratch"
 
 
-def header_for(row: ScenarioRow, options: dict) -> dict:
-    """The import's header, with the planning time and horizon the job chose (if it chose them)."""
-    header = dict(row.header)
+def header_for(session: Session, row: ScenarioRow, options: dict) -> dict:
+    """The planning time, horizon and parameters of the unit's latest import (so that an imported
+    file plans as it does in the CLI), with the planning time and horizon the job chose, if any."""
+    latest = session.scalar(select(ScenarioRow).where(ScenarioRow.unit == row.unit)
+                            .order_by(ScenarioRow.id.desc()).limit(1)) or row
+    header = dict(latest.header)
     if options.get("planning_time"):
         header["planning_time"] = options["planning_time"]
     if options.get("horizon"):
@@ -55,7 +59,7 @@ def header_for(row: ScenarioRow, options: dict) -> dict:
 
 def prepare(session: Session, scenario_id: int, options: dict) -> Setup:
     row = session.get(ScenarioRow, scenario_id)
-    header = header_for(row, options)
+    header = header_for(session, row, options)
     previous = None if options.get("from_scratch") else published_plan(session, row.unit)
     held: dict[str, dict] = {}
     held_from = []
@@ -73,7 +77,7 @@ def prepare(session: Session, scenario_id: int, options: dict) -> Setup:
     mine = set(book.unit_departures(session, row.unit))
     doc["departures"] = ([d for d in doc["departures"] if d["id"] in mine]
                          + [d for d in doc["departures"] if d["id"] in held and d["id"] not in mine])
-    own_doc = book.view(session, header, [row.unit])
+    own_doc = book.view(session, header, [row.unit])  # = book.scenario_view(session, row.id, header=header)
     return Setup(row.unit, header, parse_scenario(doc), parse_scenario(own_doc), previous,
                  previous.document if previous is not None else None, held, held_from)
 
@@ -122,4 +126,4 @@ def draft(setup: Setup, plan: dict, scenario_id: int, revision: int, job_id: int
                                 "mode": setup.mode,
                                 "against": setup.previous.id if setup.previous is not None else None,
                                 "changed_departures": len((plan.get("changes") or {}).get("departures") or []),
-                                "held": len(setup.held)})
+                                "held": len(setup.held), "header": setup.header})

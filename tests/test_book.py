@@ -226,3 +226,23 @@ def test_fixes_beside_another_units_plan_patch_the_units_own_scenario_document(s
                               if target.get("family_group") and d.get("family_group") == target["family_group"]}
                     assert dep["id"] in {target["id"]} | family, op
             jsonpatch.apply_patch(own, fix["patch"])  # applies to the document as the unit sees it
+
+
+def test_a_solve_uses_the_latest_import_s_planning_time_or_the_one_the_job_chose(service):
+    from datetime import datetime, timedelta
+
+    client = service.client("regie")
+    first = upload_demo(client)["id"]
+    later = demo()
+    later["planning_time"] = (datetime.fromisoformat(later["planning_time"]) + timedelta(days=1)).isoformat()
+    second = client.post("/api/scenarios", files=as_file(later))
+    assert second.status_code == 201 and second.json()["id"] != first
+    assert second.json()["changes"] == {}  # a new planning time, no entity changed
+    plan = run_job(service, client, first)  # solved from the older import's page
+    assert plan["summary"]["header"]["planning_time"] == later["planning_time"]
+    chosen = (datetime.fromisoformat(later["planning_time"]) + timedelta(hours=5)).isoformat()
+    replanned = run_job(service, client, first, planning_time=chosen, from_scratch=True)
+    assert datetime.fromisoformat(replanned["summary"]["header"]["planning_time"]) == datetime.fromisoformat(chosen)
+    for d in replanned["document"]["departures"]:  # no pickup before the chosen planning time
+        if d["planned"]:
+            assert datetime.fromisoformat(d["pickup"]["time"]) >= datetime.fromisoformat(chosen)
