@@ -19,7 +19,6 @@ from planner.outputs import derive
 from planner.scenario import Scenario, parse_scenario
 
 from . import audit, book, owners, retention
-from . import scenarios as store
 from .calendars import itip
 from .calendars.events import CONFIRMED, StoredEvent, reconcile
 from .calendars.feed import etag, render_feed

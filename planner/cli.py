@@ -18,6 +18,7 @@ from rich.markup import escape  # a scenario name is data, not markup
 from rich.table import Table
 
 from .errors import ScenarioError
+from .contact import ContactError
 from .domain import Scenario
 from .loading.scenario import load_scenario, parse_scenario
 
@@ -40,9 +41,13 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="N", help="solver random seed")
     p.add_argument("--gap", type=float, default=0.0, metavar="FRACTION", help="stop a level at this relative gap")
     p.add_argument("--quick", action="store_true", help="greedy construction only, no CP-SAT")
-    p.add_argument("--no-documents", action="store_true", help="write plan.json only")
+    p.add_argument("--no-documents", action="store_true", help="write plan.json and plan.xlsx only")
     p.add_argument("--no-fixes", action="store_true",
                    help="do not search verified fixes for unplanned departures (skipped at programme scale anyway)")
+    p.add_argument("--contact", metavar="FILE",
+                   help="the planning unit's contact block for letters and itineraries (JSON or TOML: organisation, "
+                        "unit, phone, email, signatory, signatory_role); default: the scenario's planning_unit "
+                        "block, else the letters say the contact details are missing")
     p.add_argument("--pdf", choices=("all", "on-demand"),
                    help="write every PDF now, or leave them to `vertrekplanner pdf` (default: all, "
                         "on-demand at programme scale)")
@@ -95,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         if len(exc.problems) > SHOWN_PROBLEMS:
             console.print(f"  … and {len(exc.problems) - SHOWN_PROBLEMS} more", markup=False, highlight=False)
         return 2
+    except ContactError as exc:
+        console.print(f"[bold red]Contactblok afgekeurd / contact block rejected[/]: {escape(str(exc))}")
+        return 2
 
 
 # --- plan ---------------------------------------------------------------------------------
@@ -113,6 +121,7 @@ def cmd_recommend(args) -> int:
 
 def cmd_demo(args) -> int:
     from .generator import generate
+    from .contact import demo_contact_toml
 
     data = generate("small", 2026)
     data["name"] = "demo"
@@ -120,11 +129,22 @@ def cmd_demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "demo-scenario.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
     console.print(f"Demo scenario (synthetic, 'small') written to {out / 'demo-scenario.json'}")
+    if args.contact is None:  # the demo's letters show a (fictitious) contact block, from a file to copy
+        (out / "demo-contact.toml").write_text(demo_contact_toml(), encoding="utf-8")
+        args.contact = str(out / "demo-contact.toml")
+        console.print(f"Demo contact block (--contact) written to {out / 'demo-contact.toml'}")
     return _plan(parse_scenario(data), args, out / "demo-scenario.json")
 
 
 def cmd_plan(args) -> int:
     return _plan(load_scenario(args.scenario), args, Path(args.scenario))
+
+
+def contact_option(args):
+    """``--contact FILE`` read (a bad file stops the command before any solving), or None."""
+    from .contact import read_contact
+
+    return read_contact(args.contact) if getattr(args, "contact", None) else None
 
 
 def _keep_scenario(source: Path, out: Path) -> str:
@@ -150,6 +170,7 @@ def _plan(sc: Scenario, args, source: Path) -> int:
     from .plan import build_plan, write_plan
     from .solve import SolveOptions, is_large_scale, solve
 
+    contact = contact_option(args)
     options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed, gap=args.gap,
                            quick=args.quick)
     console.print(f"Scenario [bold]{escape(sc.name)}[/]: {len(sc.departures)} vertrekken, {len(sc.escorts)} escorts, "
@@ -168,14 +189,16 @@ def _plan(sc: Scenario, args, source: Path) -> int:
         from .cli_replan import reject
 
         return reject(console, plan, out, violations, "The plan")
+    from .outputs.workbook import write_plan_workbook
+
     path = write_plan(plan, out / "plan.json")
-    written = [path]
+    written = [path, write_plan_workbook(sc, plan, out / "plan.xlsx")]
     if not args.no_documents:
         from .outputs import write_outputs
 
         # One definition of programme scale, the solver's (its defaults, whatever this run's options).
         mode = args.pdf or ("on-demand" if is_large_scale(sc, SolveOptions()) else "all")
-        written += write_outputs(sc, plan, out, pdf=mode, scenario_file=_keep_scenario(source, out))
+        written += write_outputs(sc, plan, out, contact, pdf=mode, scenario_file=_keep_scenario(source, out))
         if mode == "on-demand":
             console.print(f"PDF's op verzoek: [bold]vertrekplanner pdf {escape(str(out))} VERTREK-ID …[/] "
                           "(of --all); zie index.html")

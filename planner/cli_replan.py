@@ -58,6 +58,11 @@ def cmd_replan(args, console, progress_view, summary) -> int:
     from .replan import replan
     from .solve import SolveOptions
 
+    from .outputs import recorded_contact
+    from .contact import read_contact
+
+    # --contact, else the block the earlier plan's documents were written with, else the scenario's.
+    contact = read_contact(args.contact) if args.contact else None
     doc = read_path(args.scenario)
     if args.disruptions:
         from .disruptions import apply_disruptions, read_disruptions
@@ -83,7 +88,9 @@ def cmd_replan(args, console, progress_view, summary) -> int:
     out = Path(args.out)
     if violations:
         return reject(console, plan, out, violations, "The re-plan")
-    written = [write_plan(plan, out / "plan.json")]
+    from .outputs.workbook import write_plan_workbook
+
+    written = [write_plan(plan, out / "plan.json"), write_plan_workbook(sc, plan, out / "plan.xlsx")]
     (out / "scenario.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
     changes = plan_changes(sc, previous, plan)
     changes["changed_assignments"] = result.objective.get("changed_assignments")
@@ -96,8 +103,9 @@ def cmd_replan(args, console, progress_view, summary) -> int:
     if not args.no_documents:
         from .outputs import write_outputs
 
-        written += write_outputs(sc, plan, out, pdf=args.pdf or "all", scenario_file="scenario.json",
-                                 previous_dir=Path(args.previous).resolve().parent)
+        previous_dir = Path(args.previous).resolve().parent
+        written += write_outputs(sc, plan, out, contact or recorded_contact(previous_dir), pdf=args.pdf or "all",
+                                 scenario_file="scenario.json", previous_dir=previous_dir)
     summary(sc, plan, result)
     console.print(changes_text(changes, "nl"), markup=False)
     console.print(f"Plan checked against the scenario and the earlier plan: no rule broken. {len(written)} files "

@@ -81,3 +81,26 @@ def local_midnights_between(start: int, end: int, tz: ZoneInfo) -> int:
         return 0
     return (local_date(end, tz) - local_date(start, tz)).days
 
+
+
+HOME_ZONE = "Europe/Amsterdam"  # the planning unit's zone (Scenario.home_tz)
+
+
+class NonexistentLocalTime(ValueError):
+    """A wall-clock time the zone skips (the hour lost when summer time starts)."""
+
+
+def localize(wall: datetime, tz: ZoneInfo) -> datetime:
+    """A wall-clock reading (naive) in ``tz`` as an aware instant.
+
+    In the hour that repeats when summer time ends (``02:30`` on the last Sunday of October in
+    Europe/Amsterdam) the *first* occurrence is taken, i.e. still summer time (``+02:00``). A
+    time the clocks skip (``02:30`` on the last Sunday of March) does not exist there:
+    NonexistentLocalTime.
+    """
+    if wall.tzinfo is not None:
+        raise ValueError("expected a wall-clock time without zone")
+    aware = wall.replace(tzinfo=tz, fold=0)
+    if aware.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != wall:
+        raise NonexistentLocalTime(f"{wall:%Y-%m-%d %H:%M} does not exist in {tz.key}")
+    return aware

@@ -110,7 +110,64 @@ def test_a_span_keeps_the_ends_own_date_and_zone():
     assert span_text(start, three_days) == "ma 7 dec 2026 06:20 – wo 9 dec 2026 02:05"
     same_day = local(instant_minutes("2026-12-07T09:00:00+01:00"), ams)
     assert span_text(start, same_day) == "ma 7 dec 2026 06:20 – 09:00"
-    # A flight landing in Istanbul ends at Istanbul's time, named as such.
+    # A flight landing in Istanbul ends at Istanbul's time, named as such: city and offset.
     landing = local(instant_minutes("2026-12-07T15:25:00+03:00"), ist)
     text = span_text(local(instant_minutes("2026-12-07T10:10:00+01:00"), ams), landing, "en")
-    assert text.startswith("Mon 7 Dec 2026 10:10 (Europe/Amsterdam") and "15:25 (Europe/Istanbul" in text
+    assert text == "Mon 7 Dec 2026 10:10 Amsterdam, UTC+1 – 15:25 Istanbul, UTC+3"
+    # Landing the next day elsewhere: the end keeps both its date and its zone.
+    late = local(instant_minutes("2026-12-08T01:25:00+03:00"), ist)
+    text = span_text(local(instant_minutes("2026-12-07T20:10:00+01:00"), ams), late, "en")
+    assert text == "Mon 7 Dec 2026 20:10 Amsterdam, UTC+1 – Tue 8 Dec 2026 01:25 Istanbul, UTC+3"
+
+
+def test_a_span_over_the_clock_change_names_both_offsets():
+    from planner.outputs.derive import local, span_text
+    from planner.timeutil import instant_minutes, zone
+
+    ams = zone("Europe/Amsterdam")
+    # Pickup 01:00 in winter time, return 20:10 the next day in summer time: one zone, two offsets.
+    start = local(instant_minutes("2027-03-28T01:00:00+01:00"), ams)
+    end = local(instant_minutes("2027-03-29T20:10:00+02:00"), ams)
+    assert span_text(start, end) == "zo 28 mrt 2027 01:00 Amsterdam, UTC+1 – ma 29 mrt 2027 20:10 Amsterdam, UTC+2"
+
+
+@pytest.mark.parametrize("text, tz, lang, expected", [
+    # Amsterdam in winter (UTC+1) and in summer (UTC+2), in each document language.
+    ("2026-12-01T14:14:00+01:00", "Europe/Amsterdam", "nl", "di 1 dec 2026 14:14 Amsterdam, UTC+1"),
+    ("2026-12-01T14:14:00+01:00", "Europe/Amsterdam", "en", "Tue 1 Dec 2026 14:14 Amsterdam, UTC+1"),
+    ("2026-12-01T14:14:00+01:00", "Europe/Amsterdam", "fr", "mar. 1 déc. 2026 14 h 14 Amsterdam, UTC+1"),
+    ("2027-07-06T09:05:00+02:00", "Europe/Amsterdam", "nl", "di 6 jul 2027 09:05 Amsterdam, UTC+2"),
+    ("2027-07-06T09:05:00+02:00", "Europe/Amsterdam", "en", "Tue 6 Jul 2027 09:05 Amsterdam, UTC+2"),
+    # Offsets that are not whole hours, and ones west of Greenwich or on it.
+    ("2026-12-11T00:05:00+05:45", "Asia/Kathmandu", "en", "Fri 11 Dec 2026 00:05 Kathmandu, UTC+5:45"),
+    ("2026-12-11T08:30:00+05:30", "Asia/Kolkata", "nl", "vr 11 dec 2026 08:30 Kolkata, UTC+5:30"),
+    ("2026-12-11T08:30:00-03:30", "America/St_Johns", "en", "Fri 11 Dec 2026 08:30 St Johns, UTC-3:30"),
+    ("2026-12-11T08:30:00-05:00", "America/New_York", "en", "Fri 11 Dec 2026 08:30 New York, UTC-5"),
+    ("2026-12-11T08:30:00+00:00", "Europe/London", "en", "Fri 11 Dec 2026 08:30 London, UTC+0"),
+])
+def test_a_time_reads_date_time_city_and_offset(text, tz, lang, expected):
+    from planner.outputs.derive import local
+
+    t = local(timeutil.instant_minutes(text), timeutil.zone(tz))
+    assert t.full(lang) == expected
+    assert expected.endswith(" " + t.zone_label) and ", UTC" in t.zone_label
+
+
+def test_the_city_comes_from_the_airport():
+    from planner.outputs.derive import airport_city, local
+
+    sc = parse_scenario(scenario())
+    assert airport_city(sc, "AMS") == "Amsterdam"
+    assert airport_city(sc, "DOH") == "Doha"  # not the zone's "Qatar"
+    assert airport_city(sc, "IST") == "Istanbul"  # not the district airportsdata names first
+    assert airport_city(sc, "DEL") == "New Delhi"
+    t = local(timeutil.instant_minutes("2026-12-07T13:10:00+03:00"), timeutil.zone("Asia/Qatar"), airport_city(sc, "DOH"))
+    assert t.full("en") == "Mon 7 Dec 2026 13:10 Doha, UTC+3"
+
+
+def test_an_airport_the_scenario_puts_in_another_zone_reads_by_that_zone():
+    from planner.outputs.derive import airport_city
+
+    # The scenario moves KTM to Asia/Kolkata: the shipped city "Kathmandu" would mislead, the zone's does not.
+    sc = parse_scenario(scenario(airports=[{"iata": "KTM", "timezone": "Asia/Kolkata", "country": "NP"}]))
+    assert airport_city(sc, "KTM") == "Kolkata"

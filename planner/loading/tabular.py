@@ -3,8 +3,10 @@
 Reading gives the same plain dict as the JSON form, so one validator
 (`planner.scenario.parse_scenario`) checks all three forms. Only cell syntax and
 sheet shape are checked here; references, enums and the order of times are the
-validator's job. The cell syntax is described in docs/tabular-format.md and, for
-planners, on the "uitleg" sheet of every workbook written here.
+validator's job. The one thing that looks across sheets: a date-time typed without UTC
+offset (an Excel date cell, 15-12-2026 14:30) is given the zone of its place (an airport,
+a pickup location, a base) once every sheet is in. The cell syntax is described in
+docs/tabular-format.md and, for planners, on the "uitleg" sheet of every workbook written here.
 """
 from __future__ import annotations
 
@@ -12,13 +14,17 @@ import datetime as dt
 import json
 import math
 import re
-from io import StringIO
+from collections.abc import Callable
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 import pandas as pd
 
+from planner import timeutil
+from planner.airports import shipped
 from planner.errors import Problem, ScenarioError
 
 FORMAT = "vertrekplanner/scenario@1"
@@ -126,32 +132,87 @@ def _bool(value: Any) -> bool:
 
 
 _INSTANT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
-_NO_OFFSET = "instant without UTC offset: type it as text like 2026-12-03T10:05:00+01:00"
+# A local date-time (no UTC offset): ISO (2026-12-15T14:30, 2026-12-15 14:30) or the Dutch
+# day-month-year form (15-12-2026 14:30, 1-2-2027 9:05); a date alone is its midnight.
+_LOCAL_ISO_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
+_LOCAL_NL_RE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_DATE_NL_RE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
+_INSTANT_EXPECTED = ("an ISO 8601 date-time with UTC offset, or a local date-time (an Excel date-time cell, "
+                     "15-12-2026 14:30 or 2026-12-15T14:30) read in the time zone of its place")
 
 
-def _instant_text(text: str) -> str:
-    match = _INSTANT_RE.fullmatch(text)
-    if not match:
-        raise CellError(f"{text!r} is not an ISO 8601 date-time")
-    if match.group(1) is None:
-        raise CellError(message=_NO_OFFSET)
+@dataclass(frozen=True)
+class LocalDateTime:
+    """A date-time typed without UTC offset: a wall-clock reading whose zone is not known yet.
+
+    It lives only while a workbook is read: once every sheet is in, the zone of the place the
+    field belongs to turns it into an instant (``_resolve_local_times``).
+    """
+
+    wall: dt.datetime  # naive, whole seconds
+    cell: Any  # as read, for the Problem if the time does not exist in its zone
+
+
+def _wall(value: dt.datetime) -> dt.datetime:
+    """An Excel date-time cell as a naive datetime in whole seconds (Excel stores day fractions)."""
+    wall = dt.datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                       value.microsecond)
+    if wall.microsecond:
+        wall = (wall + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
+    return wall
+
+
+def _local_text(text: str) -> dt.datetime | None:
+    """A local date-time typed as text, or None when the text has another shape."""
+    match = _LOCAL_ISO_RE.fullmatch(text)
+    if match:
+        year, month, day = (int(x) for x in match.group(1, 2, 3))
+    else:
+        match = _LOCAL_NL_RE.fullmatch(text)
+        if not match:
+            return None
+        day, month, year = (int(x) for x in match.group(1, 2, 3))
+    hour, minute, second = (int(x) if x else 0 for x in match.group(4, 5, 6))
     try:
-        dt.datetime.fromisoformat(text)
+        return dt.datetime(year, month, day, hour, minute, second)
     except ValueError:
         raise CellError(f"{text!r} is not a real date-time") from None
-    return text
 
 
-def _instant(value: Any) -> str:
-    if isinstance(value, (dt.datetime, dt.date)):
-        # Excel date-time cells carry no UTC offset, so the instant is ambiguous.
-        raise CellError(message=_NO_OFFSET)
-    return _instant_text(_text(value))  # kept exactly as typed
+def _instant_text(text: str) -> str | LocalDateTime:
+    match = _INSTANT_RE.fullmatch(text)
+    if match and match.group(1) is not None:
+        try:
+            dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise CellError(f"{text!r} is not a real date-time") from None
+        return text  # kept exactly as typed
+    wall = _local_text(text)
+    if wall is None:
+        raise CellError(f"{text!r} is neither an ISO 8601 date-time nor a date-time like 15-12-2026 14:30")
+    return LocalDateTime(wall, text)
+
+
+def _instant(value: Any) -> str | LocalDateTime:
+    if isinstance(value, dt.datetime):  # an Excel date(-time) cell: local time, no zone
+        return LocalDateTime(_wall(value), value)
+    if isinstance(value, dt.date):
+        return LocalDateTime(dt.datetime(value.year, value.month, value.day), value)
+    if isinstance(value, dt.time):
+        raise CellError("a time of day without a date")
+    return _instant_text(_text(value))
 
 
 def _date_text(text: str) -> str:
+    match = _DATE_NL_RE.fullmatch(text)
+    if match:  # Dutch day-month-year
+        day, month, year = (int(x) for x in match.groups())
+        try:
+            return dt.date(year, month, day).isoformat()
+        except ValueError:
+            raise CellError(f"{text!r} is not a real date") from None
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise CellError(f"{text!r} is not a date YYYY-MM-DD")
+        raise CellError(f"{text!r} is not a date YYYY-MM-DD or DD-MM-YYYY")
     try:
         dt.date.fromisoformat(text)
     except ValueError:
@@ -170,22 +231,25 @@ def _date(value: Any) -> str:
     return _date_text(_text(value))
 
 
-def _window_text(text: str) -> list[str]:
+def _window_text(text: str) -> list:
     parts = text.split("/")
     if len(parts) != 2:
         raise CellError(f"{text!r} is not start/end")
     return [_instant_text(parts[0].strip()), _instant_text(parts[1].strip())]
 
 
-def _window(value: Any) -> list[str]:
-    if isinstance(value, (dt.datetime, dt.date)):
-        raise CellError(message=_NO_OFFSET)
+_WINDOW_CELL = "one date-time cell is not a window: type start/end as text, e.g. 01-12-2026 08:00/15-12-2026 18:00"
+
+
+def _window(value: Any) -> list:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        raise CellError(_WINDOW_CELL)
     return _window_text(_text(value))
 
 
-def _windows(value: Any) -> list[list[str]]:
-    if isinstance(value, (dt.datetime, dt.date)):
-        raise CellError(message=_NO_OFFSET)
+def _windows(value: Any) -> list[list]:
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        raise CellError(_WINDOW_CELL)
     return [_window_text(item) for item in _items(value)]
 
 
@@ -327,25 +391,30 @@ KINDS: dict[str, Kind] = {
         "true or false (also accepted: ja/nee, yes/no, waar/onwaar, 1/0).", "true",
     ),
     "instant": Kind(
-        _instant, _same, "an ISO 8601 date-time with UTC offset, typed as text",
-        "Tijdstip als tekst, met UTC-verschil. Een Excel-datumcel heeft geen tijdzone en is fout.",
-        "Instant as text, with UTC offset. An Excel date cell has no time zone and is an error.",
+        _instant, _same, _INSTANT_EXPECTED,
+        "Tijdstip: een Excel-datum/tijdcel, 15-12-2026 14:30 of 2026-12-15T14:30 (lokale tijd van de plaats "
+        "waar het veld bij hoort), of ISO 8601 met UTC-verschil (2026-12-03T10:05:00+01:00, blijft zoals getypt).",
+        "Instant: an Excel date-time cell, 15-12-2026 14:30 or 2026-12-15T14:30 (local time of the field's "
+        "place), or ISO 8601 with UTC offset (2026-12-03T10:05:00+01:00, kept as typed).",
         "2026-12-03T10:05:00+01:00",
     ),
     "date": Kind(
-        _date, _same, "a date YYYY-MM-DD", "Datum JJJJ-MM-DD (een Excel-datumcel mag ook).",
-        "Date YYYY-MM-DD (an Excel date cell is fine too).", "2026-12-31",
+        _date, _same, "a date YYYY-MM-DD or DD-MM-YYYY",
+        "Datum JJJJ-MM-DD of DD-MM-JJJJ (een Excel-datumcel mag ook).",
+        "Date YYYY-MM-DD or DD-MM-YYYY (an Excel date cell is fine too).", "2026-12-31",
     ),
     "window": Kind(
-        _window, _fmt_window, "one window start/end of two ISO 8601 instants with UTC offset",
-        "Eén periode: begin/eind, twee tijdstippen met UTC-verschil gescheiden door '/'.",
-        "One window: start/end, two instants with UTC offset separated by '/'.",
+        _window, _fmt_window, "one window start/end of two date-times (ISO 8601 with UTC offset or local)",
+        "Eén periode: begin/eind, twee tijdstippen gescheiden door '/' (elk zoals bij tijdstip, "
+        "bijv. 01-12-2026 08:00/15-12-2026 18:00).",
+        "One window: start/end, two instants separated by '/' (each as for an instant, "
+        "e.g. 01-12-2026 08:00/15-12-2026 18:00).",
         "2026-12-01T00:00:00+01:00/2026-12-15T00:00:00+01:00",
     ),
     "windows": Kind(
         _windows, _fmt_windows, "windows start/end separated by ';'",
-        "Nul of meer periodes begin/eind, gescheiden door ';'.",
-        "Zero or more windows start/end, separated by ';'.",
+        "Nul of meer periodes begin/eind, gescheiden door ';' (tijdstippen zoals bij periode).",
+        "Zero or more windows start/end, separated by ';' (instants as for a window).",
         "2026-12-01T00:00:00+01:00/2026-12-07T00:00:00+01:00; "
         "2026-12-09T06:00:00+01:00/2026-12-22T18:00:00+01:00",
         container=True,
@@ -357,8 +426,9 @@ KINDS: dict[str, Kind] = {
         container=True,
     ),
     "dates": Kind(
-        _dates, _fmt_list, "dates YYYY-MM-DD separated by ';'",
-        "Lijst van datums JJJJ-MM-DD gescheiden door ';'.", "List of dates YYYY-MM-DD separated by ';'.",
+        _dates, _fmt_list, "dates YYYY-MM-DD (or DD-MM-YYYY) separated by ';'",
+        "Lijst van datums JJJJ-MM-DD (of DD-MM-JJJJ) gescheiden door ';'.",
+        "List of dates YYYY-MM-DD (or DD-MM-YYYY) separated by ';'.",
         "2026-12-25; 2026-12-26", container=True,
     ),
     "int_map": Kind(
@@ -367,9 +437,9 @@ KINDS: dict[str, Kind] = {
         "AMS: 30; RTM: 75", container=True,
     ),
     "date_map": Kind(
-        _date_map, _fmt_map, "entries COUNTRY: YYYY-MM-DD separated by ';'",
-        "Paren LAND: JJJJ-MM-DD (laatste geldige dag), gescheiden door ';'.",
-        "Pairs COUNTRY: YYYY-MM-DD (last valid day), separated by ';'.",
+        _date_map, _fmt_map, "entries COUNTRY: YYYY-MM-DD (or DD-MM-YYYY) separated by ';'",
+        "Paren LAND: JJJJ-MM-DD of DD-MM-JJJJ (laatste geldige dag), gescheiden door ';'.",
+        "Pairs COUNTRY: YYYY-MM-DD or DD-MM-YYYY (last valid day), separated by ';'.",
         "NG: 2027-06-30; GH: 2026-12-21", container=True,
     ),
     "hours": Kind(
@@ -593,6 +663,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def _read_tables(tables: dict[str, pd.DataFrame], what: str) -> dict:
     problems: list[Problem] = []
     scenario: dict[str, Any] = {}
+    pending: list[_Pending] = []  # cells with local date-times, resolved once every sheet is in
     for sheet in SHEETS:
         frame = tables.get(sheet)
         if frame is None:
@@ -604,12 +675,120 @@ def _read_tables(tables: dict[str, pd.DataFrame], what: str) -> dict:
         elif sheet in KEY_VALUE_SHEETS:
             scenario[sheet] = _read_key_value(sheet, frame, problems)
         else:
-            records = _read_entities(sheet, frame, problems)
+            records = _read_entities(sheet, frame, problems, pending)
             if records or sheet not in OPTIONAL_SHEETS:
                 scenario[sheet] = records
+    _resolve_local_times(scenario, pending, problems)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+# ------------------------------------------------------------------ local times
+
+
+@dataclass(frozen=True)
+class _Pending:
+    sheet: str
+    rid: str
+    column: Column
+    record: dict
+    cell: Any
+
+
+def _has_local(value: Any) -> bool:
+    if isinstance(value, LocalDateTime):
+        return True
+    return isinstance(value, list) and any(_has_local(v) for v in value)
+
+
+def _localized(value: Any, tz) -> Any:
+    """``value`` with every LocalDateTime in it made an ISO 8601 instant in ``tz``."""
+    if isinstance(value, LocalDateTime):
+        try:
+            return timeutil.localize(value.wall, tz).isoformat()
+        except timeutil.NonexistentLocalTime:
+            later = value.wall + dt.timedelta(hours=1)
+            raise CellError(message=(
+                f"a local time that exists in {tz.key}: {value.wall:%d-%m-%Y %H:%M} falls in the hour the clocks "
+                f"skip when summer time starts; type the time after the jump, e.g. {later:%d-%m-%Y %H:%M}, "
+                "or give the UTC offset")) from None
+    if isinstance(value, list):
+        return [_localized(v, tz) for v in value]
+    return value
+
+
+class _Zones:
+    """The IANA zone of the place each kind of field belongs to, from the scenario as read.
+
+    Airports: the scenario's `airports` sheet first, then the airport data shipped with the planner.
+    """
+
+    def __init__(self, scenario: dict):
+        self.home = timeutil.zone(timeutil.HOME_ZONE)
+        self.overrides: dict[str, Any] = {}
+        for rec in scenario.get("airports") or []:
+            iata, name = rec.get("iata"), rec.get("timezone")
+            if isinstance(iata, str) and isinstance(name, str):
+                try:
+                    self.overrides.setdefault(iata, timeutil.zone(name))
+                except ZoneInfoNotFoundError:
+                    pass  # the validator reports it
+        self.locations: dict[str, dict] = {}
+        for rec in scenario.get("locations") or []:
+            if isinstance(rec.get("id"), str):
+                self.locations.setdefault(rec["id"], rec)
+
+    def airport(self, iata: Any):
+        if not isinstance(iata, str):
+            return None
+        if iata in self.overrides:
+            return self.overrides[iata]
+        info = shipped(iata)
+        if info is None:
+            return None
+        try:
+            return timeutil.zone(info["tz"])
+        except ZoneInfoNotFoundError:
+            return None
+
+    def pickup(self, departure: dict):
+        """The zone of a departure's pickup location: that of its nearest airport (fewest drive
+        minutes, then the first code), as the edit forms of the service take it."""
+        pickup = departure.get("pickup")
+        location = self.locations.get(pickup.get("location")) if isinstance(pickup, dict) else None
+        drives = location.get("drive_minutes") if location else None
+        if not isinstance(drives, dict):
+            return None
+        known = sorted((m, a) for a, m in drives.items() if isinstance(m, int) and self.airport(a) is not None)
+        return self.airport(known[0][1]) if known else None
+
+    def of(self, sheet: str, column: str, record: dict):
+        if sheet == "flights":
+            tz = self.airport(record.get("from" if column == "departs" else "to"))
+        elif sheet in ("escorts", "medics"):
+            tz = self.airport(record.get("base"))
+        elif sheet == "departures":
+            tz = self.pickup(record)
+        else:  # vehicles, and anything else: the planning unit's zone
+            tz = None
+        return tz or self.home
+
+
+def _resolve_local_times(scenario: dict, pending: list[_Pending], problems: list[Problem]) -> None:
+    if not pending:
+        return
+    zones = _Zones(scenario)
+    for item in pending:
+        path = item.column.name.split(".")
+        node = item.record
+        for part in path[:-1]:
+            node = node[part]
+        try:
+            node[path[-1]] = _localized(node[path[-1]], zones.of(item.sheet, item.column.name, item.record))
+        except CellError as err:
+            del node[path[-1]]
+            problems.append(_cell_problem(item.sheet, item.rid, item.column, item.cell, err))
 
 
 def _header(sheet: str, frame: pd.DataFrame, problems: list[Problem]) -> tuple[dict[str, int], list]:
@@ -652,7 +831,8 @@ def _set_path(target: dict, path: list[str], value: Any) -> bool:
     return True
 
 
-def _read_entities(sheet: str, frame: pd.DataFrame, problems: list[Problem]) -> list[dict]:
+def _read_entities(sheet: str, frame: pd.DataFrame, problems: list[Problem],
+                   pending: list[_Pending]) -> list[dict]:
     names, rows = _header(sheet, frame, problems)
     schema = {c.name: c for c in ENTITY_SHEETS[sheet]}
     for column in schema.values():
@@ -685,7 +865,8 @@ def _read_entities(sheet: str, frame: pd.DataFrame, problems: list[Problem]) -> 
             value = _cell_value(sheet, rid, column, cell, problems)
             if value is _SKIP:
                 continue
-            _set_path(record, path, value)
+            if _set_path(record, path, value) and _has_local(value):
+                pending.append(_Pending(sheet, rid, column, record, cell))
         records.append(record)
     return records
 
@@ -697,7 +878,7 @@ def _empty_value(column: Column) -> Any:
 _SKIP = object()  # the cell gives no value: an empty optional field, or a reported problem
 
 
-def _cell_value(sheet: str, rid, column: "Column", cell, problems: list) -> object:
+def _cell_value(sheet: str, rid, column: Column, cell, problems: list) -> object:
     """The value a cell stands for under its column's syntax, or _SKIP (problems are recorded)."""
     if _is_empty(cell):
         if column.on_empty == "absent":
@@ -743,6 +924,12 @@ def _read_key_value(sheet: str, frame: pd.DataFrame, problems: list[Problem]) ->
         value = _cell_value(sheet, None, column, cell, problems)
         if value is _SKIP:
             continue
+        if _has_local(value):  # scenario-wide times (planning_time, horizon): the planning unit's zone
+            try:
+                value = _localized(value, timeutil.zone(timeutil.HOME_ZONE))
+            except CellError as err:
+                problems.append(_cell_problem(sheet, None, column, cell, err))
+                continue
         if not _set_path(result, key.split("."), value):
             problems.append(Problem(sheet, None, key, cell, f"either a key {key.split('.')[0]!r} or keys with that prefix, not both"))
     for column in schema.values():
@@ -805,9 +992,50 @@ def write_workbook(scenario: dict, path: str | Path) -> Path:
     return _write_xlsx(_tables(scenario), Path(path))
 
 
+# The parameters a new template starts with, and why (the "toelichting" column of its parameters
+# sheet). The numbers are those of the reference scenarios and the spec's example; only
+# visa_required_countries is left empty, since which countries demand a visa is policy, not a default.
+TEMPLATE_PARAMETERS: dict[str, Any] = {
+    "checkin_minutes": 180,
+    "min_connection_minutes": 90,
+    "escorts_by_risk": {"none": 0, "low": 2, "medium": 2, "high": 3},
+    "escort_min_turnaround_minutes": 120,
+    "escort_max_away_hours": 72,
+    "escort_rest_hours": 12,
+    "overnight_cost_eur": 160,
+    "visa_required_countries": [],
+    "stretcher_seats": 6,
+    "max_connections": 1,
+}
+TEMPLATE_PARAMETER_NOTES = {
+    "checkin_minutes": "Standaard 180: terugkeerder en begeleiders zijn zoveel minuten voor de eerste vlucht op de "
+                       "luchthaven.",
+    "min_connection_minutes": "Standaard 90: minimale overstaptijd tussen twee vluchten; mct_minutes van een "
+                              "luchthaven (blad airports) gaat voor.",
+    "escorts_by_risk": "Standaard none: 0; low: 2; medium: 2; high: 3 escorts per risiconiveau. Een minderjarige "
+                       "krijgt er altijd minstens één.",
+    "escort_min_turnaround_minutes": "Standaard 120: de terugvlucht van een begeleider vertrekt zoveel minuten na "
+                                     "de aankomst van de terugkeerder.",
+    "escort_max_away_hours": "Standaard 72: een missie (ophalen tot terug op de standplaats) duurt hoogstens zoveel "
+                             "uur.",
+    "escort_rest_hours": "Standaard 12: rust na een missie, in uren.",
+    "overnight_cost_eur": "Standaard 160: kosten per begeleider per nacht in het buitenland, in euro.",
+    "visa_required_countries": "Niet ingevuld: leeg betekent dat geen land een visum vraagt. Vul de landen in "
+                               "(bijv. NG; GH; EG) waar escorts en medici een geldig visum nodig hebben.",
+    "stretcher_seats": "Standaard 6: stoelen die een brancard per vlucht inneemt (en tickets die hij kost).",
+    "max_connections": "Standaard 1: hoogstens zoveel overstappen per reis (0, 1 of 2).",
+}
+
+
 def write_template(path: str | Path) -> Path:
-    """An empty workbook: every sheet and column, key rows filled in, and the "uitleg" sheet."""
-    return write_workbook({"format": FORMAT}, path)
+    """A workbook to fill in: every sheet and column, the "uitleg" sheet, the `scenario` key rows
+    (only `format` filled in) and the `parameters` filled with TEMPLATE_PARAMETERS, each with a
+    note in a "toelichting" column (ignored on reading)."""
+    tables = _tables({"format": FORMAT, "parameters": TEMPLATE_PARAMETERS})
+    columns, rows = tables["parameters"]
+    tables["parameters"] = (columns + [Column("toelichting", "text")],
+                            [row + [TEMPLATE_PARAMETER_NOTES.get(row[0], "")] for row in rows])
+    return _write_xlsx(tables, Path(path))
 
 
 def write_csv_folder(scenario: dict, path: str | Path) -> Path:
@@ -875,8 +1103,18 @@ _GENERAL = [
      "One sheet per entity; the first row holds the column names. Empty rows are skipped."),
     ("'scenario' en 'parameters' hebben kolommen key en value: één rij per veld.",
      "'scenario' and 'parameters' have columns key and value: one row per field."),
-    ("Tijdstippen altijd als tekst met UTC-verschil (2026-12-03T10:05:00+01:00); zet kolommen op 'Tekst'.",
-     "Instants always as text with UTC offset (2026-12-03T10:05:00+01:00); format columns as Text."),
+    (("Tijdstippen mogen als Excel-datum/tijdcel, als 15-12-2026 14:30 of als 2026-12-15T14:30: dat is de "
+      "lokale tijd van de plaats (vertrek: luchthaven van de ophaallocatie; vlucht: luchthaven van vertrek resp. "
+      "aankomst; escort/medicus: standplaats; overig: Europe/Amsterdam). Met UTC-verschil "
+      "(2026-12-03T10:05:00+01:00) blijft een tijdstip precies zoals getypt."),
+     ("Instants may be Excel date-time cells, 15-12-2026 14:30 or 2026-12-15T14:30: that is local time at the "
+      "field's place (departure: its pickup location's airport; flight: its departure resp. arrival airport; "
+      "escort/medic: base; otherwise Europe/Amsterdam). With a UTC offset (2026-12-03T10:05:00+01:00) an "
+      "instant is kept exactly as typed.")),
+    (("Zomertijd telt mee. Een tijd in het uur dat eind oktober twee keer voorkomt is de eerste keer (nog "
+      "zomertijd); een tijd in het uur dat eind maart wordt overgeslagen is fout."),
+     ("Daylight saving counts. A time in the hour that occurs twice at the end of October is its first "
+      "occurrence (still summer time); a time in the hour skipped at the end of March is an error.")),
     ("Lijsten en paren scheiden met ';' (een regeleinde met Alt+Enter mag ook).",
      "Separate list items and pairs with ';' (a line break with Alt+Enter works too)."),
     ("Kolommen met een punt (person.ref) zijn velden van een genest onderdeel; medical.* leeg = geen medische gegevens.",

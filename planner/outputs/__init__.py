@@ -9,7 +9,11 @@ vehicle plus one for the planning unit, and an ``index.html`` linking it all::
     letters/<dep>.en.html|.pdf   letters/<dep>.fr.html|.pdf
     calendars/escort-<id>.ics  medic-<id>.ics  vehicle-<id>.ics  regievoerder.ics
     index.html
-    pdf-source.json   (scenario, plan and font characters for ``write_pdfs``; from the CLI)
+    pdf-source.json   (scenario, plan, contact block and font characters for ``write_pdfs``; from the CLI)
+
+The planning unit's contact block (``contact``: organisation, unit, phone, email, signatory,
+signatory_role; see ``contact``) is an option of the outputs: letters to receiving parties carry it,
+and without one they say that the contact details are missing.
 
 At programme scale the CLI leaves the PDFs out (``pdf="on-demand"``): a thousand departures'
 PDFs take minutes to lay out and a regievoerder needs a few; ``vertrekplanner pdf`` writes them.
@@ -23,19 +27,22 @@ from collections import defaultdict
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Mapping
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .. import timeutil
 from ..domain import Scenario
 from . import derive
-from .derive import CalEvent, DepartureView, PlanningUnit, safe_name
+from ..contact import ContactError, PlanningUnit, read_contact
+from .derive import CalEvent, DepartureView, safe_name
 from .ics import write_calendar
 from .parallel import run_all
 from .pdf import PdfJob, document_chars, render_all
 from .updates import Written, write_updates
 
-__all__ = ["write_outputs", "write_pdfs", "render_itinerary", "render_letter", "generated_at", "PDF_MODES"]
+__all__ = ["write_outputs", "write_pdfs", "render_itinerary", "render_letter", "generated_at", "PDF_MODES",
+           "PlanningUnit", "ContactError", "read_contact", "recorded_contact"]
 
 PDF_MODES = ("all", "on-demand")
 SOURCE = "pdf-source.json"  # in the output folder: what `vertrekplanner pdf` writes PDFs from
@@ -65,16 +72,22 @@ def _render(template: str, pdf: bool, **context) -> str:
     return _env().get_template(template).render(pdf=pdf, **context)
 
 
-def render_itinerary(sc: Scenario, view: DepartureView, generated: int, unit: PlanningUnit, pdf: bool = False) -> str:
-    return _render("itinerary.html", pdf, lang="nl", v=view, unit=unit,
+def render_itinerary(sc: Scenario, view: DepartureView, generated: int, unit: PlanningUnit | Mapping | None = None,
+                     pdf: bool = False) -> str:
+    """The Dutch itinerary. ``unit``: the planning unit's contact block, a ``PlanningUnit`` or a
+    mapping (``contact.FIELDS``); None: the scenario's ``planning_unit`` block, if any."""
+    return _render("itinerary.html", pdf, lang="nl", v=view, unit=PlanningUnit.coerce(unit, sc),
                    generated=derive.local(generated, sc.home_tz),
                    drive=derive.duration_text(view.drive_minutes),
                    check_hours=derive.REMOVABILITY_CHECK_HOURS, call_hours=derive.CALL_AHEAD_HOURS)
 
 
-def render_letter(sc: Scenario, view: DepartureView, lang: str, generated: int, unit: PlanningUnit,
-                  pdf: bool = False) -> str:
-    return _render(f"letter.{lang}.html", pdf, lang=lang, v=view, unit=unit,
+def render_letter(sc: Scenario, view: DepartureView, lang: str, generated: int,
+                  unit: PlanningUnit | Mapping | None = None, pdf: bool = False) -> str:
+    """The handover letter in ``lang``. ``unit`` as for ``render_itinerary``: the service passes the
+    contact block it keeps for the unit (``PlanningUnit.from_mapping(block)`` or the mapping itself);
+    without any, the letter says the planning unit's contact details are missing."""
+    return _render(f"letter.{lang}.html", pdf, lang=lang, v=view, unit=PlanningUnit.coerce(unit, sc),
                    generated=derive.local(generated, sc.home_tz))
 
 
@@ -112,7 +125,7 @@ def _write_calendar(task: tuple) -> Path:
     return write_calendar(*task)
 
 
-def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningUnit | None = None,
+def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, contact: PlanningUnit | Mapping | None = None,
                   pdf: str = "all", scenario_file: str | None = None, *,
                   previous_dir: Path | str | None = None) -> list[Path]:
     """Every document of the plan; with ``pdf="on-demand"`` the PDFs are left out and index.html
@@ -122,6 +135,13 @@ def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningU
     made from. Given, it is recorded in ``SOURCE`` with the characters the PDFs' fonts are cut to,
     which is all ``write_pdfs`` needs to write any PDF later, byte for byte as it would be now.
 
+    ``contact``: the planning unit's contact block for letters and itineraries — a ``PlanningUnit``
+    or a mapping with the keys ``organisation``, ``unit``, ``phone``, ``email``, ``signatory`` and
+    ``signatory_role`` (text, or text per language ``nl``/``en``/``fr``), all optional; a bad mapping
+    raises ``ContactError``. None: the scenario's optional ``planning_unit`` block; without that
+    either, the documents say the contact details are missing. A block given is recorded in
+    ``SOURCE``, so PDFs written later carry the same block.
+
     ``previous_dir``: the previous plan's output folder (a re-plan). The calendars then carry its
     events on (same UID; SEQUENCE raised on change; removed events as cancellations) and
     ``calendars/changes.json`` says what changed; see ``updates``. The result's ``warnings`` say
@@ -130,7 +150,7 @@ def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningU
     if pdf not in PDF_MODES:
         raise ValueError(f"pdf must be one of {PDF_MODES}, not {pdf!r}")
     out = Path(out_dir)
-    unit = unit or PlanningUnit.from_scenario(sc)
+    unit = PlanningUnit.coerce(contact, sc)
     created = generated_at(sc, plan)
     generated = timeutil.minutes(created)
     views = derive.planned_views(sc, plan)
@@ -174,8 +194,10 @@ def write_outputs(sc: Scenario, plan: dict, out_dir: Path | str, unit: PlanningU
                     pdf_on_demand=pdf == "on-demand", pdf_source=scenario_file is not None)
     written.append(_write_text(out / "index.html", index))
     if scenario_file is not None:
-        record = {"format": SOURCE_FORMAT, "scenario": scenario_file, "plan": "plan.json",
-                  "characters": "".join(sorted(chars))}
+        record = {"format": SOURCE_FORMAT, "scenario": scenario_file, "plan": "plan.json"}
+        if contact is not None:  # given: recorded; otherwise the scenario's block, which the copy keeps
+            record["contact"] = unit.as_dict()
+        record["characters"] = "".join(sorted(chars))
         written.append(_write_text(out / SOURCE, json.dumps(record, ensure_ascii=False, indent=1) + "\n"))
     return Written(written, update.warnings if update else [], update.record if update else None)
 
@@ -205,10 +227,28 @@ def write_pdfs(out_dir: Path | str, ids: list[str] | None = None) -> list[Path]:
             raise PdfSourceError("not planned in this plan: " + ", ".join(missing))
         planned = [e for e in planned if e["id"] in wanted]
     sc = load_scenario(out / record["scenario"])
-    unit = PlanningUnit.from_scenario(sc)
+    # Older records have no contact block: the scenario's, as they were written with.
+    unit = PlanningUnit.from_mapping(record["contact"], f"{out / SOURCE}: contact") if "contact" in record \
+        else PlanningUnit.from_scenario(sc)
     created = generated_at(sc, plan)
     jobs = [job for e in planned for _, _, job, _ in _documents(sc, derive.departure_view(sc, e), created, unit, out)]
     return render_all(jobs, frozenset(record["characters"]))
+
+
+def recorded_contact(out_dir: Path | str) -> PlanningUnit | None:
+    """The contact block an earlier ``plan --out`` folder's documents were written with, when one
+    was given (a re-plan keeps it unless told otherwise); None when the folder records none."""
+    try:
+        record = json.loads((Path(out_dir) / SOURCE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    block = record.get("contact") if isinstance(record, dict) else None
+    if not isinstance(block, dict):
+        return None
+    try:
+        return PlanningUnit.from_mapping(block, f"{Path(out_dir) / SOURCE}: contact")
+    except ContactError:
+        return None
 
 
 def _write_text(path: Path, text: str) -> Path:

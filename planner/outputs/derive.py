@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .. import breakdown, rules, timeutil
+from .. import airports, breakdown, rules, timeutil
 from ..domain import Companion, Departure, Flight, Reception, Scenario
+from ..contact import PlanningUnit  # noqa: F401  (derive.PlanningUnit: the service's name for it)
 
 REMOVABILITY_CHECK_HOURS = 24
 CALL_AHEAD_HOURS = 24
@@ -78,23 +79,38 @@ RECEPTION_KIND = {
     "guardian": {"nl": "voogd", "en": "guardian", "fr": "tuteur"},
     "reception_facility": {"nl": "opvangvoorziening", "en": "reception facility", "fr": "structure d'accueil"},
 }
+MEETING_POINT = {"nl": "in de aankomsthal", "en": "in the arrivals hall", "fr": "dans le hall des arrivées"}
 DEPARTURE_KIND = {"medical": "medisch vertrek", "minor": "terugkeer minderjarige (AMV)", "other": "bijzonder vertrek"}
 
 
-@dataclass(frozen=True)
-class PlanningUnit:
-    """Who the receiving party and the team call; set per deployment or in the scenario."""
+# Airports whose airportsdata city names a district first ("Arnavutköy, Istanbul").
+CITY_OF_AIRPORT = {"IST": "Istanbul"}
 
-    name: str = "Dienst Terugkeer en Vertrek (DT&V) — Bijzonder Vertrek en Boekingen"
-    phone: str = ""
-    email: str = ""
 
-    @classmethod
-    def from_scenario(cls, sc: Scenario) -> "PlanningUnit":
-        raw = sc.raw.get("planning_unit") if isinstance(sc.raw, dict) else None
-        if not isinstance(raw, dict):
-            return cls()
-        return cls(**{k: str(raw[k]) for k in ("name", "phone", "email") if raw.get(k)})
+def zone_city(zone: str) -> str:
+    """The city an IANA zone is named after ("Europe/Amsterdam" -> "Amsterdam"); '' for "UTC"."""
+    if "/" not in zone or zone.startswith("Etc/"):
+        return ""
+    return zone.rsplit("/", 1)[1].replace("_", " ")
+
+
+def airport_city(sc: Scenario, iata: str) -> str:
+    """The city an airport serves, from airportsdata, so that a time reads "13:10 Doha, UTC+3" rather
+    than "Asia/Qatar"; the zone's city when the airport is not shipped or the scenario gives it
+    another zone (then the shipped city may lie elsewhere)."""
+    info = airports.shipped(iata)
+    ap = sc.airports.get(iata)
+    zone = str(ap.tz.key) if ap else (info or {}).get("tz", "")
+    if info and info.get("tz") == zone and info.get("city"):
+        return CITY_OF_AIRPORT.get(iata) or info["city"].split(",")[0].strip()
+    return zone_city(zone)
+
+
+def offset_text(minutes: int) -> str:
+    """A UTC offset as people write it: UTC+1, UTC+2, UTC+5:30, UTC+5:45, UTC-3, UTC+0."""
+    sign = "+" if minutes >= 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h}:{m:02d}" if m else f"UTC{sign}{h}"
 
 
 @dataclass(frozen=True)
@@ -104,16 +120,20 @@ class LocalTime:
     minute: int
     dt: datetime  # aware, in the zone of the place
     zone: str  # IANA name, e.g. Europe/Amsterdam
+    city: str = ""  # where the clock hangs, e.g. "Doha" (an airport's city); '' for the zone's city
 
     @property
     def time(self) -> str:
         return self.dt.strftime("%H:%M")
 
     @property
+    def place(self) -> str:
+        return self.city or zone_city(self.zone)
+
+    @property
     def offset(self) -> str:
-        off = int(self.dt.utcoffset().total_seconds() // 60)
-        sign = "+" if off >= 0 else "-"
-        return f"UTC{sign}{abs(off) // 60:02d}:{abs(off) % 60:02d}"
+        """UTC+1 in Amsterdam's winter, UTC+2 in its summer, UTC+5:45 in Kathmandu."""
+        return offset_text(int(self.dt.utcoffset().total_seconds() // 60))
 
     @property
     def abbr(self) -> str:
@@ -123,8 +143,8 @@ class LocalTime:
 
     @property
     def zone_label(self) -> str:
-        inner = f"{self.abbr}, {self.offset}" if self.abbr else self.offset
-        return f"{self.zone} ({inner})"
+        """City and offset, "Amsterdam, UTC+1": what the time is read by, in every language."""
+        return f"{self.place}, {self.offset}" if self.place else self.offset
 
     def _date(self, lang: str) -> str:
         d = self.dt
@@ -146,19 +166,29 @@ class LocalTime:
     def iso(self) -> str:
         return self.dt.isoformat()
 
+    def full(self, lang: str = "nl") -> str:
+        """Date, time, city and offset: "di 1 dec 2026 14:14 Amsterdam, UTC+1"."""
+        return f"{getattr(self, lang)} {self.zone_label}"
 
-def local(minute: int, tz: ZoneInfo) -> LocalTime:
-    return LocalTime(minute, timeutil.at(minute, tz), str(tz.key))
+    def clock(self, lang: str = "nl") -> str:
+        """The time of day alone, as the language writes it ("14:14", "14 h 14")."""
+        return f"{self.dt.hour:02d} h {self.dt.minute:02d}" if lang == "fr" else self.time
+
+
+def local(minute: int, tz: ZoneInfo, city: str = "") -> LocalTime:
+    return LocalTime(minute, timeutil.at(minute, tz), str(tz.key), city)
 
 
 def span_text(start: LocalTime, end: LocalTime, lang: str = "nl") -> str:
     """From start to end as read where each happens: the end keeps its own date when it falls on
-    another day, and its own zone when it lies elsewhere ("ma 7 dec 06:20 – wo 9 dec 02:05")."""
-    if start.zone == end.zone:
-        if start.dt.date() == end.dt.date():
-            return f"{getattr(start, lang)} – {end.time}"
-        return f"{getattr(start, lang)} – {getattr(end, lang)}"
-    return f"{getattr(start, lang)} ({start.zone_label}) – {getattr(end, lang)} ({end.zone_label})"
+    another day, and its own city and offset when it is read elsewhere or after a clock change
+    ("ma 7 dec 2026 06:20 – wo 9 dec 2026 02:05"; "Mon 7 Dec 2026 10:10 Amsterdam, UTC+1 – 15:25
+    Istanbul, UTC+3"). A span read in one place carries no zone: the caller names it once."""
+    other_day = start.dt.date() != end.dt.date()
+    end_text = getattr(end, lang) if other_day else end.clock(lang)
+    if start.zone_label == end.zone_label:
+        return f"{getattr(start, lang)} – {end_text}"
+    return f"{start.full(lang)} – {end_text} {end.zone_label}"
 
 
 def duration_text(minutes: int, lang: str = "nl") -> str:
@@ -175,6 +205,7 @@ def duration_text(minutes: int, lang: str = "nl") -> str:
 class Place:
     code: str  # IATA code
     name: str
+    city: str = ""  # airport_city: what its local times are read by
 
     @property
     def label(self) -> str:
@@ -301,10 +332,22 @@ class DepartureView:
     letter_languages: tuple[str, ...]
     vehicle_busy: tuple[int, int]
     costs: CostsView | None = None  # None when the entry names something the scenario lacks
+    arrival_terminal: str = ""  # the last leg's optional ``arrival_terminal`` (scenario extra field)
 
     @property
     def id(self) -> str:
         return self.dep.id
+
+    @property
+    def unescorted(self) -> bool:
+        """No escort on board: the receiving party is asked to meet the person at the airport."""
+        return not self.escorts
+
+    def meeting_point(self, lang: str) -> str:
+        """Where at the arrival airport the person is met: the arrivals hall, of the terminal
+        the flight arrives at when the scenario knows it."""
+        hall = MEETING_POINT[lang]
+        return f"{hall} ({self.arrival_terminal})" if self.arrival_terminal else hall
 
     @property
     def kind_label(self) -> str:
@@ -367,15 +410,16 @@ def safe_name(text: str) -> str:
 
 def place(sc: Scenario, iata: str) -> Place:
     ap = sc.airports.get(iata)
-    return Place(iata, ap.name if ap else "")
+    return Place(iata, ap.name if ap else "", airport_city(sc, iata) if ap else "")
 
 
 def legs_of(sc: Scenario, flight_ids: list[str]) -> tuple[Leg, ...]:
     out = []
     for fid in flight_ids:
         f = sc.flights[fid]
-        out.append(Leg(f, f.number, place(sc, f.origin), place(sc, f.dest),
-                       local(f.departs, sc.tz(f.origin)), local(f.arrives, sc.tz(f.dest)),
+        origin, dest = place(sc, f.origin), place(sc, f.dest)
+        out.append(Leg(f, f.number, origin, dest,
+                       local(f.departs, sc.tz(f.origin), origin.city), local(f.arrives, sc.tz(f.dest), dest.city),
                        duration_text(f.arrives - f.departs)))
     return tuple(out)
 
@@ -419,8 +463,9 @@ def _member(sc: Scenario, person: Companion, kind: str, leader: bool, return_ids
     returns = legs_of(sc, return_ids)
     end = returns[-1].flight.arrives if returns else pickup
     end_tz = sc.tz(returns[-1].flight.dest) if returns else sc.home_tz
+    end_city = returns[-1].dest.city if returns else ""
     return Member(person, kind, leader, returns, connections_of(sc, returns),
-                  local(pickup, sc.home_tz), local(end, end_tz))
+                  local(pickup, sc.home_tz), local(end, end_tz, end_city))
 
 
 def departure_view(sc: Scenario, entry: dict) -> DepartureView:
@@ -434,6 +479,7 @@ def departure_view(sc: Scenario, entry: dict) -> DepartureView:
     drive = rules.drive_minutes(sc, dep, airport) or 0
     pickup = timeutil.instant_minutes(pk["time"])
     dep_tz = sc.tz(airport)
+    from_airport = place(sc, airport)
     final = legs[-1].flight.arrives
     handover_text = entry.get("handover", {}).get("time")
     handover = timeutil.instant_minutes(handover_text) if handover_text else rules.handover_time(rec, final)
@@ -455,9 +501,9 @@ def departure_view(sc: Scenario, entry: dict) -> DepartureView:
         dep=dep, reception=rec,
         pickup_location=loc.name, pickup_location_kind=loc.kind,
         vehicle_id=vehicle.id, vehicle_kind=vehicle.kind,
-        pickup=local(pickup, dep_tz), pickup_airport=place(sc, airport), drive_minutes=drive,
-        at_airport=local(pickup + drive, dep_tz),
-        checkin=local(rules.checkin_time(sc, legs[0].flight.departs), dep_tz),
+        pickup=local(pickup, dep_tz), pickup_airport=from_airport, drive_minutes=drive,
+        at_airport=local(pickup + drive, dep_tz, from_airport.city),
+        checkin=local(rules.checkin_time(sc, legs[0].flight.departs), dep_tz, from_airport.city),
         legs=legs, connections=connections_of(sc, legs),
         escorts=escorts, medics=medics,
         codes=service_codes(sc, dep, bool(escorts)),
@@ -465,14 +511,36 @@ def departure_view(sc: Scenario, entry: dict) -> DepartureView:
         removability=_deadline(sc, pickup - REMOVABILITY_CHECK_HOURS * 60),
         call_ahead=_deadline(sc, final - CALL_AHEAD_HOURS * 60),
         final_arrival=legs[-1].arrives,
-        handover=local(handover, sc.tz(rec.airport)),
+        handover=local(handover, sc.tz(rec.airport), airport_city(sc, rec.airport)),
         handover_home=local(handover, sc.home_tz),
         transfer=duration_text(rec.transfer_minutes),
         arrangements_nl=arrangements,
         letter_languages=langs,
         vehicle_busy=rules.vehicle_busy(pickup, drive),
         costs=costs_view(sc, entry),
+        arrival_terminal=arrival_terminal(sc, legs[-1].flight.id),
     )
+
+
+_terminals: tuple[object, dict[str, str]] = (None, {})
+
+
+def arrival_terminal(sc: Scenario, flight_id: str) -> str:
+    """A flight's optional ``arrival_terminal`` ("Terminal 2"): an extra field of the scenario's
+    flights (docs/documents.md), read from the document itself; '' when not given. The flights are
+    indexed once per scenario document, not once per departure."""
+    global _terminals
+    raw = sc.raw if isinstance(sc.raw, dict) else {}
+    if _terminals[0] is not raw:
+        index = {}
+        for f in raw.get("flights") or []:
+            value = f.get("arrival_terminal") if isinstance(f, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = f"Terminal {value}"  # a spreadsheet cell holding just the number
+            if isinstance(value, str) and value.strip():
+                index[str(f.get("id"))] = " ".join(value.split())
+        _terminals = (raw, index)
+    return _terminals[1].get(flight_id, "")
 
 
 def _arrangements_nl(sc: Scenario, dep: Departure, rec: Reception, medics, vehicle_kind: str) -> tuple[str, ...]:

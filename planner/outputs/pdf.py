@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
-from fpdf import FPDF
+from fpdf import FPDF, TextStyle
 
 from .parallel import run_all
 
@@ -32,6 +32,15 @@ FALLBACK_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
 )
+
+# Headings as the HTML prints them (16 pt, 12.5 pt, near-black), with fpdf2's default margins cut
+# down: its 24/18 pt headings and the gaps around them left the itinerary's first page half used.
+TAG_STYLES = {
+    "h1": TextStyle(font_size_pt=16, color="#111111", t_margin=0, b_margin=1),
+    "h2": TextStyle(font_size_pt=12.5, color="#111111", t_margin=3, b_margin=1),
+}
+# A section heading (<h2>) starts on the next page rather than stand alone this close to a page's foot.
+KEEP_WITH_NEXT_MM = 25
 
 log = logging.getLogger(__name__)
 # fpdf2 logs each glyph a font lacks; that is expected for scripts without a fallback.
@@ -124,10 +133,24 @@ def html_to_pdf(html: str, path: Path, title: str, created: datetime, footer: st
     pdf.set_creation_date(created)  # reproducible output for the same plan
     pdf.set_font(family, size=10)
     pdf.add_page()
-    pdf.write_html(html, font_family=family, table_line_separators=True)
+    for part in sections(html):
+        if part.startswith("<h2") and pdf.y > pdf.h - pdf.b_margin - KEEP_WITH_NEXT_MM:
+            pdf.add_page()
+        pdf.write_html(part, font_family=family, table_line_separators=True, tag_styles=TAG_STYLES)
     path.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(path))
     return path
+
+
+def sections(html: str) -> list[str]:
+    """The document cut before each ``<h2>``: the top-level sections the print variant is made of
+    (headings, paragraphs and tables, never one inside another), each laid out in turn."""
+    parts, start = [], 0
+    while (at := html.find("<h2", start + 1)) != -1:
+        parts.append(html[start:at])
+        start = at
+    parts.append(html[start:])
+    return [p for p in parts if p.strip()]
 
 
 @dataclass(frozen=True)
