@@ -138,7 +138,7 @@ def _put_user(db, username, password, role, unit=None, owner=None, email=None) -
         audit.record(session, "cli", "user.put", "user", user.id, username=username, role=role)
 
 
-def load_demo(db) -> list[tuple[str, str, str]]:
+def load_demo(db, settings=None) -> list[tuple[str, str, str]]:
     """Demo accounts and the demo scenario with its draft plan (solved once, here, in a second or two).
 
     The field accounts are people the demo plan uses: the escort with the most missions, a medic
@@ -148,6 +148,7 @@ def load_demo(db) -> list[tuple[str, str, str]]:
 
     from sqlalchemy import select
 
+    from planner.contact import DEMO_CONTACT
     from planner.generator import generate
     from planner.solve import SolveOptions
 
@@ -156,6 +157,10 @@ def load_demo(db) -> list[tuple[str, str, str]]:
     from .models import PlanVersion, ScenarioRow
     from .owners import owner_of
 
+    if settings is not None:  # the demo unit's letters carry a (fictitious) contact block
+        from .units import write_demo_block
+
+        write_demo_block(settings, DEMO_UNIT, dict(DEMO_CONTACT))
     with db.transaction() as session:
         row = session.scalar(select(ScenarioRow).where(ScenarioRow.name == "demo", ScenarioRow.unit == DEMO_UNIT))
         if row is None:
@@ -207,7 +212,7 @@ def cmd_serve(argv: list[str]) -> int:
     db = _database(settings)
     if args.demo:
         print("Demo laden (de eerste keer wordt het demoscenario ook gepland, een paar seconden)…", flush=True)
-    accounts = load_demo(db) if args.demo else []
+    accounts = load_demo(db, settings) if args.demo else []
     db.dispose()
     worker = None
     if settings.embedded_worker and not args.no_worker:

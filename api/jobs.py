@@ -145,3 +145,21 @@ def waits_for_no_worker(job: SolveJob, seen_at: datetime | None, silent_seconds:
     if job.status != "queued":
         return False
     return seen_at is None or (now or utcnow()) - seen_at > timedelta(seconds=silent_seconds)
+
+
+def queue_notice(session: Session, job: SolveJob) -> str | None:
+    """For a queued job: that it waits, and behind how many jobs (of any unit: one queue serves all)."""
+    if job.status != "queued":
+        return None
+    running = session.scalar(select(func.count()).select_from(SolveJob).where(SolveJob.status == "running")) or 0
+    before = session.scalar(select(func.count()).select_from(SolveJob)
+                            .where(SolveJob.status == "queued", SolveJob.id < job.id)) or 0
+    if not running and not before:
+        return "In de wachtrij: deze berekening is de volgende en begint zodra een rekenproces vrij is."
+    parts = []
+    if running:
+        parts.append("1 berekening die nu loopt" if running == 1 else f"{running} berekeningen die nu lopen")
+    if before:
+        parts.append("1 eerder ingediende berekening" if before == 1 else f"{before} eerder ingediende berekeningen")
+    return (f"In de wachtrij achter {' en '.join(parts)}; deze begint zodra die klaar "
+            f"{'zijn' if running + before != 1 else 'is'}.")

@@ -59,6 +59,7 @@ class Settings:
     embedded_worker: bool = True  # the web process starts one worker process (SQLite default)
     solve_time_limit: float = 60.0
     retention_days: int = 90  # a departure's personal fields are removed this long after its handover
+    unit_contacts: str | None = None  # JSON file of planning unit -> contact block (api/units.py)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -83,6 +84,7 @@ class Settings:
             embedded_worker=_env("EMBEDDED_WORKER", "1") == "1",
             solve_time_limit=float(_env("SOLVE_TIME_LIMIT", "60")),
             retention_days=int(_env("RETENTION_DAYS", "90")),
+            unit_contacts=_env("UNIT_CONTACTS"),
         )
 
     def with_(self, **changes) -> "Settings":

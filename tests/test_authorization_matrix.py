@@ -21,6 +21,7 @@ every path parameter names something that exists.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -122,6 +123,7 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     ("GET", "/api/scenarios/{scenario_id}/plans"): CASE_READERS,
     ("GET", "/api/plans/{plan_id}"): CASE_READERS,
     ("GET", "/api/plans/{plan_id}/diff"): CASE_READERS,
+    ("GET", "/api/plans/{plan_id}/plan.xlsx"): CASE_READERS,
     ("POST", "/api/plans/{plan_id}/publish"): ONLY({REGIE}),
     # One's own calendar; anyone's feed link is the admin's.
     ("GET", "/api/me/feed"): OWN_CALENDAR,
@@ -134,6 +136,9 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     # Pages: the same rules as the API.
     ("GET", "/scenarios/{scenario_id}"): CASE_READERS,
     ("POST", "/scenarios/import"): ONLY({REGIE}),
+    ("POST", "/scenarios/import/preview"): ONLY({REGIE}),
+    ("GET", "/scenarios/{scenario_id}/verstoringen"): CASE_READERS,
+    ("POST", "/scenarios/{scenario_id}/verstoringen"): ONLY({REGIE}),
     ("GET", "/scenarios/{scenario_id}/departures/{dep_id}"): CASE_READERS,
     ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/itinerary.html"): CASE_READERS,
     ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/itinerary.pdf"): CASE_READERS,
@@ -154,6 +159,17 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     ("POST", "/beheer/pending/{change_id}/{decision}"): ONLY({ADMIN}),
     ("POST", "/beheer/contacts"): ONLY({ADMIN}),
     ("GET", "/audit"): ONLY({ADMIN, INSPECTOR}),
+    # Editing the book from the pages: as the API's PUT (departures, receptions, other resources).
+    ("GET", "/scenarios/{scenario_id}/{kind}/{key}/bewerken"): ByKind(cases=ONLY({REGIE}), resources=ONLY({ADMIN}),
+                                                                     reception=ONLY({REGIE, ADMIN})),
+    ("POST", "/scenarios/{scenario_id}/{kind}/{key}/bewerken"): ByKind(cases=ONLY({REGIE}), resources=ONLY({ADMIN}),
+                                                                      reception=ONLY({REGIE, ADMIN})),
+    ("GET", "/scenarios/{scenario_id}/departures/nieuw"): ONLY({REGIE}),
+    ("POST", "/scenarios/{scenario_id}/departures/nieuw"): ONLY({REGIE}),
+    ("GET", "/middelen"): SCENARIO_READERS,
+    ("GET", "/scenarios/{scenario_id}/middelen"): SCENARIO_READERS,
+    ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/opties"): CASE_READERS,
+    ("POST", "/scenarios/{scenario_id}/departures/{dep_id}/opties/{rank}"): ONLY({REGIE}),
 }
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -344,7 +360,11 @@ def calls_for(w: World, key: tuple[str, str], principal: str) -> list[Call]:
         calls = []
         for kind in KINDS:
             url = template.format(scenario_id=w.sid, kind=kind, key=w.keys[kind])
-            if method == "PUT":
+            if method == "POST":  # the edit page's whole-record form
+                data, version = w.record_version(kind)
+                calls.append(Call(method, url, kind, {"data": {"version": str(version), "modus": "json",
+                                                               "json": json.dumps(data)}}))
+            elif method == "PUT":
                 data, version = w.record_version(kind)
                 calls.append(Call(method, url, kind, {"json": data, "headers": {"If-Match": f'"v{version}"'}}))
             else:
@@ -362,8 +382,11 @@ def calls_for(w: World, key: tuple[str, str], principal: str) -> list[Call]:
     elif key == ("POST", "/api/scenarios/{scenario_id}/departures"):
         data, _ = w.record_version("departures")
         kwargs["json"] = {**data, "id": f"BV-MATRIX-{n}"}
-    elif key == ("POST", "/scenarios/import"):
+    elif key in {("POST", "/scenarios/import"), ("POST", "/scenarios/import/preview")}:
         kwargs["files"] = {"file": ("matrix.json", demo_scenario_bytes())}
+    elif key == ("POST", "/scenarios/{scenario_id}/verstoringen"):
+        kwargs["data"] = {"kind": "vehicle_unavailable", "vehicle": w.keys["vehicles"], "time_limit": "5",
+                          "window_start": f"2027-0{1 + n % 9}-01T00:00", "window_end": f"2027-0{1 + n % 9}-01T01:00"}
     elif key == ("POST", "/api/users"):
         kwargs["json"] = {"username": f"matrix-{n}", "password": PASSWORD, "role": "inspector"}
     elif key == ("PUT", "/api/users/{user_id}"):
@@ -371,6 +394,10 @@ def calls_for(w: World, key: tuple[str, str], principal: str) -> list[Call]:
         kwargs["headers"] = {"If-Match": f'"v{w.user_version()}"'}
     elif key == ("POST", "/api/scenarios/{scenario_id}/jobs"):
         kwargs["json"] = {"quick": True, "time_limit": 5}
+    elif key == ("POST", "/scenarios/{scenario_id}/departures/nieuw"):
+        data, _ = w.record_version("departures")
+        kwargs["data"] = {"id": f"BV-MATRIX-PAGE-{n}", "json": json.dumps({k: v for k, v in data.items()
+                                                                            if k != "family_group"})}
     elif key == ("POST", "/scenarios/{scenario_id}/solve"):
         kwargs["data"] = {"mode": "quick"}
     elif key == ("POST", "/beheer/users"):

@@ -112,3 +112,36 @@ def test_a_recommended_fit_becomes_a_draft_that_adds_only_that_departure(service
     for d in first["document"]["departures"]:
         assert entries[d["id"]] == d  # nothing else moved
     assert client.post(f"/api/plans/{draft['id']}/publish").status_code == 200
+
+
+def test_a_plan_version_downloads_as_a_workbook_read_back_by_pandas(service):
+    import io
+
+    import pandas as pd
+
+    client, sid, first = published_demo(service)
+    answer = client.get(f"/api/plans/{first['id']}/plan.xlsx")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheets = pd.read_excel(io.BytesIO(answer.content), sheet_name=None)
+    rows = sheets["vertrekken"]
+    ids = [str(v) for v in rows.iloc[:, 0]]
+    assert ids == [d["id"] for d in first["document"]["departures"]]
+    escorts = {e["id"] for d in first["document"]["departures"] if d["planned"] for e in d["escorts"]}
+    listed = set(sheets["escorts"].astype(str).stack())
+    assert escorts <= listed
+
+
+def test_a_queued_job_says_what_it_waits_behind(service):
+    client = service.client("regie")
+    sid = upload_demo(client)["id"]
+    first = client.post(f"/api/scenarios/{sid}/jobs", json={"quick": True}).json()
+    second = client.post(f"/api/scenarios/{sid}/jobs", json={"quick": True}).json()
+    lone = client.get(f"/api/jobs/{first['id']}").json()
+    assert "de volgende" in lone["queue_notice"]
+    behind = client.get(f"/api/jobs/{second['id']}").json()
+    assert behind["queue_notice"].startswith("In de wachtrij achter 1 eerder ingediende berekening;")
+    assert "achter 1 eerder ingediende berekening" in client.get(f"/jobs/{second['id']}").text
+    from api.worker import Worker
+    assert Worker(service.settings, poll_seconds=0.05).run(max_jobs=2) == 2
+    assert client.get(f"/api/jobs/{second['id']}").json()["queue_notice"] is None

@@ -2,6 +2,8 @@
 regievoerder publishes the demo draft, the escort, the medic and the driver each see a mission."""
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -18,9 +20,9 @@ def logged_in(service, username: str, password: str) -> TestClient:
 
 
 def test_demo_accounts_have_missions_once_the_demo_plan_is_published(service):
-    accounts = load_demo(service.db)
+    accounts = load_demo(service.db, service.settings)
     assert {a[0] for a in accounts} == {"regie", "beheer", "inspectie", "escort", "medicus", "chauffeur"}
-    assert load_demo(service.db) == accounts  # loading again keeps the demo as it is
+    assert load_demo(service.db, service.settings) == accounts  # loading again keeps the demo as it is
     password = accounts[0][1]
     with service.db.sessions() as s:
         drafts = list(s.scalars(select(PlanVersion)))
@@ -38,3 +40,11 @@ def test_demo_accounts_have_missions_once_the_demo_plan_is_published(service):
     for username in ("escort", "medicus", "chauffeur"):
         events = logged_in(service, username, password).get("/api/me/events").json()
         assert events, f"{username} has no mission in the published demo plan"
+    # The demo unit's handover letters carry its contact block: a number and an address to call back.
+    from planner.contact import DEMO_CONTACT
+
+    dep = planned[0]
+    page = regie.get(f"/scenarios/{drafts[0].scenario_id}/departures/{dep['id']}").text
+    lang = re.search(r"/letter\.(\w+)\.html", page).group(1)
+    letter = regie.get(f"/scenarios/{drafts[0].scenario_id}/departures/{dep['id']}/letter.{lang}.html").text
+    assert DEMO_CONTACT["phone"] in letter and DEMO_CONTACT["email"] in letter

@@ -163,3 +163,28 @@ def test_failure_while_publishing_leaves_the_previous_publication_intact(svc, mo
         states = dict(s.execute(select(PlanVersion.id, PlanVersion.state)).all())
     assert states == {first: "published", second: "draft"}
     assert _published_counts(svc) == before
+
+
+def test_a_plan_that_only_lists_a_team_in_another_order_changes_no_calendar(service):
+    import copy
+
+    from api.models import PlanVersion
+    from publish_support import make_draft
+
+    client = service.client("regie")
+    sid = upload_demo(client)["id"]
+    plan_id, plan = make_draft(service, sid)
+    assert client.post(f"/api/plans/{plan_id}/publish").status_code == 200
+    reordered = copy.deepcopy(plan)
+    teams = [d for d in reordered["departures"] if d["planned"] and len(d["escorts"]) > 1]
+    assert teams, "the demo plan has a team of two or more"
+    for d in teams:
+        d["escorts"].reverse()
+    with service.db.transaction() as s:
+        row = PlanVersion(scenario_id=sid, scenario_version=1, state="draft", document=reordered, created_by="t")
+        s.add(row)
+        s.flush()
+        again = row.id
+    published = client.post(f"/api/plans/{again}/publish").json()
+    assert published["events"]["updated"] == 0 and published["events"]["created"] == 0
+    assert published["mails_queued"] == 0

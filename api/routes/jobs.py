@@ -56,6 +56,7 @@ class JobOut(BaseModel):
     workers_seen_at: datetime | None = Field(None, description="when any worker process was last alive")
     no_worker: bool = Field(False, description="queued, and no worker has been alive for WORKER_SILENT_SECONDS")
     worker_notice: str | None = Field(None, description="what the job page says when no_worker is true")
+    queue_notice: str | None = Field(None, description="for a queued job: what it waits behind")
 
 
 def no_worker_notice(seen_at: datetime | None) -> str:
@@ -66,14 +67,16 @@ def no_worker_notice(seen_at: datetime | None) -> str:
             "vraag de beheerder de dienst te herstarten.")
 
 
-def job_out(job: SolveJob, seen_at: datetime | None = None, silent_seconds: float | None = None) -> JobOut:
+def job_out(job: SolveJob, seen_at: datetime | None = None, silent_seconds: float | None = None,
+            queue_notice: str | None = None) -> JobOut:
     """The job; with ``silent_seconds`` also whether a queued job waits for a worker that is not there."""
     stuck = silent_seconds is not None and jobs.waits_for_no_worker(job, seen_at, silent_seconds)
     return JobOut(id=job.id, scenario_id=job.scenario_id, status=job.status, options=job.options,
                   requested_by=job.requested_by, created_at=job.created_at, started_at=job.started_at,
                   finished_at=job.finished_at, heartbeat_at=job.heartbeat_at, stop_requested=job.stop_requested,
                   progress=job.progress or {}, message=job.message, plan_id=job.plan_id,
-                  workers_seen_at=seen_at, no_worker=stuck, worker_notice=no_worker_notice(seen_at) if stuck else None)
+                  workers_seen_at=seen_at, no_worker=stuck, worker_notice=no_worker_notice(seen_at) if stuck else None,
+                  queue_notice=queue_notice)
 
 
 def job_for(session: Session, principal: Principal, job_id: int) -> SolveJob:
@@ -114,7 +117,8 @@ def get_job(job_id: int, request: Request, principal: Principal = Depends(requir
         jobs.reap_stale(session, request.app.state.settings.job_stale_seconds)
     job = job_for(session, principal, job_id)
     session.refresh(job)
-    return job_out(job, jobs.workers_seen_at(session), request.app.state.settings.worker_silent_seconds)
+    return job_out(job, jobs.workers_seen_at(session), request.app.state.settings.worker_silent_seconds,
+                   jobs.queue_notice(session, job))
 
 
 def stop_and_wait(request: Request, session: Session, principal: Principal, job_id: int) -> SolveJob:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,3 +112,27 @@ def publish(plan_id: int, request: Request, principal: Principal = Depends(requi
         raise HTTPException(409, {"message": str(exc), "violations": exc.violations[:50]})
     return PublishOut(plan_id=outcome.plan_id, superseded=outcome.superseded, events=outcome.events,
                       mails_queued=outcome.mails_queued, people=outcome.people, delivered=outcome.delivered)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/plans/{plan_id}/plan.xlsx", responses={**NOT_FOUND, 200: {"content": {XLSX: {}},
+                                                                      "description": "the plan as a workbook"}})
+def plan_workbook(plan_id: int, principal: Principal = Depends(require("plan.read")),
+                  session: Session = Depends(db_session)):
+    """The plan as an Excel workbook: a sheet of departures (planned or not, reasons, pickup, flights,
+    handover, team, medic, vehicle, cost) and one per kind of resource with its missions."""
+    import tempfile
+    from pathlib import Path
+
+    from planner.outputs.workbook import write_plan_workbook
+
+    plan = plan_for(session, principal, plan_id)
+    sc = publishing.plan_scenario(session, plan)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "plan.xlsx"
+        write_plan_workbook(sc, publishing.as_of_now(sc, plan.document), path)
+        body = path.read_bytes()
+    return Response(body, media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="plan-{plan.id}.xlsx"', "Cache-Control": "no-store"})

@@ -37,6 +37,8 @@
     set("message", job.message || "");
     var notice = root.querySelector('[data-field="worker-notice"]');
     if (notice) { notice.textContent = job.worker_notice || ""; notice.hidden = !job.worker_notice; }
+    var queued = root.querySelector('[data-field="queue-notice"]');
+    if (queued) { queued.textContent = job.queue_notice || ""; queued.hidden = !job.queue_notice; }
     root.dataset.status = job.status;
     if (FINAL.indexOf(job.status) < 0) return false;
     var link = root.querySelector("[data-plan-link]");

@@ -582,8 +582,10 @@ class CalEvent:
 
 
 def _team_lines(view: DepartureView, me: str | None = None) -> list[str]:
+    """The team in a fixed order (leader, escorts, medics, then by id), whatever order the plan lists
+    them in: a re-plan that only reorders a team changes no one's calendar event."""
     lines = []
-    for m in view.team:
+    for m in sorted(view.team, key=lambda m: (not m.leader, m.kind != "escort", m.id)):
         if m.id == me:
             continue
         lines.append(f"- {m.name} ({m.role('nl')})")

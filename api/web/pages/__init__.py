@@ -29,6 +29,8 @@ from ...scenarios import StaleWrite
 from ..board import build_board
 from ..render import error_page, page
 from . import admin, board, departures, jobs, own, plans, scenarios, session
+from . import edit, recommend
+from . import disruptions, imports
 from .common import _see_other
 from .own import now
 
@@ -38,7 +40,9 @@ __all__ = ["build_board", "now", "register", "render_problems", "router"]
 
 router = APIRouter(include_in_schema=False)
 # In the order the routes were always matched.
-for _module in (session, scenarios, departures, board, jobs, plans, own, admin):
+# edit before departures: /scenarios/{id}/departures/nieuw is not the page of a departure 'nieuw'.
+# imports early: /scenarios/import/preview is no scenario's page.
+for _module in (session, scenarios, imports, edit, departures, recommend, board, jobs, plans, own, admin, disruptions):
     router.include_router(_module.router)
 
 

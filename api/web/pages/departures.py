@@ -61,20 +61,20 @@ def departure_page(request: Request, scenario_id: int, dep_id: str, plan: int | 
 
 
 @router.get("/scenarios/{scenario_id}/departures/{dep_id}/itinerary.html")
-def itinerary_html(scenario_id: int, dep_id: str, plan: int | None = Query(None, ge=1),
+def itinerary_html(request: Request, scenario_id: int, dep_id: str, plan: int | None = Query(None, ge=1),
                    principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
     row, _record, plan_row, entry = _departure(session, principal, scenario_id, dep_id, plan)
     sc, view, generated, _created = _view(session, row, plan_row, entry)
-    return HTMLResponse(render_itinerary(sc, view, generated, derive.PlanningUnit.from_scenario(sc)),
+    return HTMLResponse(render_itinerary(sc, view, generated, _contact(request, row, sc)),
                         headers=_DOCUMENT_HEADERS)
 
 
 @router.get("/scenarios/{scenario_id}/departures/{dep_id}/itinerary.pdf")
-def itinerary_pdf(scenario_id: int, dep_id: str, plan: int | None = Query(None, ge=1),
+def itinerary_pdf(request: Request, scenario_id: int, dep_id: str, plan: int | None = Query(None, ge=1),
                   principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
     row, _record, plan_row, entry = _departure(session, principal, scenario_id, dep_id, plan)
     sc, view, generated, created = _view(session, row, plan_row, entry)
-    html = render_itinerary(sc, view, generated, derive.PlanningUnit.from_scenario(sc), pdf=True)
+    html = render_itinerary(sc, view, generated, _contact(request, row, sc), pdf=True)
     return _pdf(html, f"Reisplan {view.id}", created, f"{view.id} — vertrouwelijk",
                 f"reisplan-{view.file_stem()}.pdf")
 
@@ -85,22 +85,29 @@ def _letter_view(session, principal, scenario_id, dep_id, plan, lang):
     if lang not in view.letter_languages:
         raise HTTPException(404, f"Geen overdrachtsbrief in taal {lang!r} voor dit vertrek "
                                  f"(wel: {', '.join(view.letter_languages)})")
-    return sc, view, generated, created
+    return row, sc, view, generated, created
+
+
+def _contact(request: Request, row, sc):
+    """The unit's contact block for its documents (api/units.py)."""
+    from ...units import contact_for
+
+    return contact_for(request.app.state.settings, row.unit, sc)
 
 
 @router.get("/scenarios/{scenario_id}/departures/{dep_id}/letter.{lang}.html")
-def letter_html(scenario_id: int, dep_id: str, lang: str, plan: int | None = Query(None, ge=1),
+def letter_html(request: Request, scenario_id: int, dep_id: str, lang: str, plan: int | None = Query(None, ge=1),
                 principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
-    sc, view, generated, _created = _letter_view(session, principal, scenario_id, dep_id, plan, lang)
-    return HTMLResponse(render_letter(sc, view, lang, generated, derive.PlanningUnit.from_scenario(sc)),
+    row, sc, view, generated, _created = _letter_view(session, principal, scenario_id, dep_id, plan, lang)
+    return HTMLResponse(render_letter(sc, view, lang, generated, _contact(request, row, sc)),
                         headers=_DOCUMENT_HEADERS)
 
 
 @router.get("/scenarios/{scenario_id}/departures/{dep_id}/letter.{lang}.pdf")
-def letter_pdf(scenario_id: int, dep_id: str, lang: str, plan: int | None = Query(None, ge=1),
+def letter_pdf(request: Request, scenario_id: int, dep_id: str, lang: str, plan: int | None = Query(None, ge=1),
                principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
-    sc, view, generated, created = _letter_view(session, principal, scenario_id, dep_id, plan, lang)
-    html = render_letter(sc, view, lang, generated, derive.PlanningUnit.from_scenario(sc), pdf=True)
+    row, sc, view, generated, created = _letter_view(session, principal, scenario_id, dep_id, plan, lang)
+    html = render_letter(sc, view, lang, generated, _contact(request, row, sc), pdf=True)
     return _pdf(html, f"Handover {view.id}", created, view.id, f"brief-{view.file_stem()}.{lang}.pdf")
 
 

@@ -44,12 +44,14 @@ def restricted_text(progress: dict) -> str:
 
 @router.post("/scenarios/{scenario_id}/solve")
 def solve_start(request: Request, scenario_id: int, mode: str = Form("quick", max_length=10),
-                time_limit: float = Form(60.0, ge=1, le=3600),
+                time_limit: float = Form(60.0, ge=1, le=3600), from_scratch: bool = Form(False),
                 principal: Principal = Depends(require("solve.run")), session: Session = Depends(db_session)):
     from ... import jobs  # the jobs service, imported where used
 
     options = {"quick": True, "time_limit": QUICK_SECONDS} if mode == "quick" else \
         {"quick": False, "time_limit": float(time_limit)}
+    if from_scratch:  # ignore the unit's published plan: every departure may move (api/solving.py)
+        options["from_scratch"] = True
     with session.begin():
         scenario_for(session, principal, scenario_id)
         job = jobs.start_job(session, scenario_id, principal.username, options)
@@ -68,7 +70,7 @@ def job_page(request: Request, job_id: int, principal: Principal = Depends(requi
     worker_notice = job_out(job, jobs.workers_seen_at(session), request.app.state.settings.worker_silent_seconds
                             ).worker_notice
     return page(request, "job.html", principal, job=job, scenario=session.get(ScenarioRow, job.scenario_id),
-                worker_notice=worker_notice,
+                worker_notice=worker_notice, queue_notice=jobs.queue_notice(session, job),
                 status_label=JOB_STATUS.get(job.status, job.status),
                 stage=JOB_STAGES.get(progress.get("stage"), progress.get("stage") or "—"),
                 incumbent=data._number((progress.get("objective") or {}).get("planned_priority")),

@@ -9,7 +9,7 @@ from ...auth import Principal, db_session, require
 from ...deps import hidden, row_by_id, scenario_for
 from ...models import PlanVersion, ScenarioRow
 from ...routes.plans import PLAN
-from .. import data
+from .. import data, replanning
 from ..render import page
 from .common import _see_other
 
@@ -38,7 +38,8 @@ def plan_page(request: Request, plan_id: int, published: int | None = Query(None
                 solver_status=data.SOLVER_STATUS.get(solver.get("status"), solver.get("status") or "—"),
                 solver_seconds=data.seconds_text(solver.get("wall_seconds")),
                 diff=data.plan_diff(session, plan), state_labels=data.STATE_LABELS, published=published, sent=sent,
-                outdated=plan.scenario_version != _revision(session), unreachable=_unreachable(session, plan, row))
+                outdated=plan.scenario_version != _revision(session), unreachable=_unreachable(session, plan, row),
+                review=replanning.review_for(session, plan, row))
 
 
 def _revision(session: Session) -> int:
@@ -66,7 +67,9 @@ def _verdict(session: Session, plan: PlanVersion, row: ScenarioRow) -> list[str]
 
     if plan.scenario_version == book.revision(session) or plan.state != "draft":
         return [_violation(v) for v in plan.violations or []]
-    return publishing.verdict(session, plan, data.scenario(session, row))
+    header = (plan.summary or {}).get("header")
+    cached = data.scenario(session, row) if header in (None, row.header) else None  # else: solved with another
+    return publishing.verdict(session, plan, cached)
 
 
 def _violation(v) -> str:

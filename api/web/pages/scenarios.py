@@ -1,16 +1,15 @@
 """Dashboard and scenario pages: the unit's scenarios with the shown plan's departures, and the import."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ... import scenarios as store
 from ...auth import Principal, db_session, require
 from ...authz import REGIE, allowed
 from ...deps import scenario_for
 from ...models import ScenarioRow, SolveJob
-from .. import data
+from .. import data, replanning
 from ..render import home_for, page
 from .common import _see_other
 from .jobs import JOB_STATUS, QUICK_SECONDS
@@ -46,8 +45,20 @@ def dashboard(request: Request, scenario: int | None = Query(None, ge=1), page_:
             jobs=list(session.scalars(select(SolveJob).where(SolveJob.scenario_id == selected.id)
                                       .order_by(SolveJob.id.desc()).limit(5))),
             job_status=JOB_STATUS, state_labels=data.STATE_LABELS, quick_seconds=QUICK_SECONDS,
-            default_seconds=request.app.state.settings.solve_time_limit)
+            default_seconds=request.app.state.settings.solve_time_limit,
+            published_plan=_published(session, selected.unit))
+        context["unplanned"], context["unplanned_total"] = replanning.unplanned(plan, UNPLANNED_SHOWN)
     return page(request, "dashboard.html", principal, **context)
+
+
+UNPLANNED_SHOWN = 50  # on the dashboard; the filter "niet gepland" lists them all
+
+
+def _published(session: Session, unit: str):
+    """The unit's published plan: a solve re-plans against it unless asked to plan from scratch."""
+    from ...publishing import published_plan
+
+    return published_plan(session, unit)
 
 
 @router.get("/scenarios/{scenario_id}")
@@ -56,14 +67,4 @@ def scenario_page(scenario_id: int, principal: Principal = Depends(require("case
     scenario_for(session, principal, scenario_id)
     return _see_other(f"/?scenario={scenario_id}")
 
-
-@router.post("/scenarios/import")
-async def import_page(request: Request, file: UploadFile = File(...),
-                      principal: Principal = Depends(require("scenario.import")),
-                      session: Session = Depends(db_session)):
-    # Parsed off the event loop, in a child process (the API's reader). A ScenarioError from here is
-    # shown by render_problems (the app's handler); nothing is stored.
-    doc = await store.read_upload(file)
-    with session.begin():
-        row = store.import_scenario(session, doc, principal.unit or "", principal.username, file.filename or "")
-    return _see_other(f"/?scenario={row.id}&imported=1")
+# The import (preview, then apply) is in imports.py.
