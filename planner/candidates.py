@@ -305,7 +305,9 @@ class Candidates:
 
     def restaff(self, policy: ReturnPolicy, keep=None, touching: set[str] | None = None) -> None:
         """Offer companions and their returns anew under ``policy``; the choices of the selection
-        ``keep`` stay offered, so it remains a solution (and a complete hint) of the new model.
+        ``keep`` stay offered, so it remains a solution (and a complete hint) of the new model, and
+        so do the preferred choices of a hold (planner/hold.py: the model must be able to keep them,
+        or it would count a change that no plan needs to make).
 
         ``touching``: only the options offering a return over one of these legs change — when
         the policy only counts these legs more, no other option's dominant returns change.
@@ -316,7 +318,10 @@ class Candidates:
                 if touching is None or any(leg.id in touching for team in option.escorts + option.medics
                                            for c in team for leg in c.ret):
                     self._staff(option)
-        for chosen in (keep.chosen.values() if keep is not None else ()):
+        held = list(keep.chosen.values()) if keep is not None else []
+        if self.hold is not None:
+            held += self.hold.preferred.values()
+        for chosen in held:
             option = chosen.option
             for offered, teams in ((option.escorts, chosen.escorts), (option.medics, chosen.medics)):
                 for i, team in enumerate(teams):

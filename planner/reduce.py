@@ -3,9 +3,10 @@
 At EU scale every option has well over a hundred eligible escorts and dozens of vehicles,
 and the full model holds millions of literals. Thinning keeps, per option and member, the
 companions that the fewest other departures could use, always including enough of them to
-satisfy the team's needs (leader, minors, same sex) and always the warm start's own choices,
-so the warm start stays a solution and every kept choice is still lawful. Small instances are
-never thinned: their model stays exact.
+satisfy the team's needs (leader, minors, same sex) and always the warm start's own choices
+and a re-plan's preferred ones (planner/hold.py), so the warm start stays a solution, the earlier
+plan can still be kept, and every kept choice is still lawful. Small instances are never thinned:
+their model stays exact.
 """
 from __future__ import annotations
 
@@ -28,8 +29,12 @@ def thin(cands: Candidates, keep: Selection, per_member: int, per_trip: int) -> 
             for team in opt.escorts + opt.medics:
                 for c in team:
                     demand[c.companion.id].add(unit.index)
-    kept_ids = {id(c) for ch in keep.chosen.values() for team in ch.escorts + ch.medics for c in team}
-    kept_vehicles = {(u, ch.option.index, t): v for u, ch in keep.chosen.items() for t, v in enumerate(ch.vehicles)}
+    held = list(keep.chosen.items()) + (list(cands.hold.preferred.items()) if cands.hold is not None else [])
+    kept_ids = {id(c) for _, ch in held for team in ch.escorts + ch.medics for c in team}
+    kept_vehicles: dict[tuple[int, int, int], set[str]] = defaultdict(set)
+    for u, ch in held:
+        for t, v in enumerate(ch.vehicles):
+            kept_vehicles[u, ch.option.index, t].add(v)
     vehicle_load: dict[str, int] = defaultdict(int)
 
     def rank(c: CompanionChoice) -> tuple:
@@ -46,12 +51,16 @@ def thin(cands: Candidates, keep: Selection, per_member: int, per_trip: int) -> 
             for t, trip in enumerate(opt.trips):
                 if len(trip.vehicles) <= per_trip:
                     continue
-                kept = kept_vehicles.get((unit.index, opt.index, t))
+                kept = kept_vehicles.get((unit.index, opt.index, t), set())
                 # Spread trips over vehicles so that no handful of vans is offered to everyone.
                 ordered = sorted(trip.vehicles, key=lambda v: (vehicle_load[v], cands.sc.vehicles[v].stretcher, v))
                 chosen = ordered[:per_trip]
-                if kept and kept not in chosen:
-                    chosen[-1] = kept
+                for v in sorted(kept - set(chosen)):  # each kept one in place of the last one not kept
+                    spare = [k for k, w in enumerate(chosen) if w not in kept]
+                    if spare:
+                        chosen[spare[-1]] = v
+                    else:
+                        chosen.append(v)
                 for v in chosen:
                     vehicle_load[v] += 1
                 trip.vehicles = chosen
