@@ -48,3 +48,16 @@ def test_demo_accounts_have_missions_once_the_demo_plan_is_published(service):
     lang = re.search(r"/letter\.(\w+)\.html", page).group(1)
     letter = regie.get(f"/scenarios/{drafts[0].scenario_id}/departures/{dep['id']}/letter.{lang}.html").text
     assert DEMO_CONTACT["phone"] in letter and DEMO_CONTACT["email"] in letter
+
+
+def test_the_dashboard_says_where_to_act_first(service):
+    accounts = load_demo(service.db, service.settings)
+    regie = logged_in(service, "regie", accounts[0][1])
+    with service.db.sessions() as s:
+        plan = s.scalar(select(PlanVersion))
+    actions = plan.document["solver"]["actions"]
+    assert isinstance(actions, list) and actions, "the demo plan has verified actions"
+    page = regie.get(f"/?scenario={plan.scenario_id}").text
+    assert "Waar eerst actie" in page
+    for a in actions[:5]:
+        assert a["what_nl"] in page and f"prioriteit +{a['priority_gained']}" in page

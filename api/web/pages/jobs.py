@@ -48,8 +48,10 @@ def solve_start(request: Request, scenario_id: int, mode: str = Form("quick", ma
                 principal: Principal = Depends(require("solve.run")), session: Session = Depends(db_session)):
     from ... import jobs  # the jobs service, imported where used
 
+    # A thorough solve also looks for verified fixes and where to act first (api/solving.py); a quick
+    # one does not: it is for a first look within seconds.
     options = {"quick": True, "time_limit": QUICK_SECONDS} if mode == "quick" else \
-        {"quick": False, "time_limit": float(time_limit)}
+        {"quick": False, "time_limit": float(time_limit), "fixes": True}
     if from_scratch:  # ignore the unit's published plan: every departure may move (api/solving.py)
         options["from_scratch"] = True
     with session.begin():
