@@ -94,7 +94,10 @@ def cmd_replan(args, console, progress_view, summary) -> int:
     (out / "scenario.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
     changes = plan_changes(sc, previous, plan)
     changes["changed_assignments"] = result.objective.get("changed_assignments")
-    changes["lost"] = hold.lost  # earlier choices that are no longer lawful, and why
+    # Earlier assignments that are no longer lawful: per departure whether it is lost whole (no option
+    # on its legs), which parts, why, and the changes that forces; every re-plan counts at least those.
+    changes["lost"] = hold.report()
+    changes["unavoidable_changes"] = hold.lost_changes()
     written.append(write_plan(changes, out / "changes.json"))
     for lang in ("nl", "en"):
         path = out / f"changes.{lang}.md"

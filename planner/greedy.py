@@ -74,14 +74,26 @@ def _scarcity(choice: CompanionChoice) -> tuple:
     return (len(p.visas) + 2 * len(p.skills), choice.cost, p.id)
 
 
-def _pick_team(dep, need: int, choices: list[CompanionChoice], usable, take) -> list[CompanionChoice] | None:
+def _pick_team(dep, need: int, choices: list[CompanionChoice], usable, take,
+               first: list[CompanionChoice] = ()) -> list[CompanionChoice] | None:
     """Choose ``need`` escorts that form a valid team (rules 6 and 8), or None.
 
     Members are taken one by one (``take`` books their seats), so each pick sees the seats
-    the earlier ones took, e.g. the last seat on a shared return leg.
+    the earlier ones took, e.g. the last seat on a shared return leg. The ``first`` ones (a
+    re-plan's earlier escorts) are taken before any other, each while room is left for the
+    needs it does not meet.
     """
     demands = [meets for _, meets in rules.team_demands(dep, need)]
     team: list[CompanionChoice] = []
+    for c in first:
+        if len(team) >= need or not usable(c):
+            continue
+        left = [d for d in demands if not d(c.companion)]
+        if len(left) > need - len(team) - 1:
+            continue
+        team.append(c)
+        take(c)
+        demands = left
     while len(team) < need:
         pool = sorted((c for c in choices if usable(c)), key=_scarcity)
         if not pool:
@@ -101,8 +113,11 @@ def _pick_team(dep, need: int, choices: list[CompanionChoice], usable, take) -> 
 Blocker = tuple[str, dict]  # what takes an option away: (cause, details)
 
 
-def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen | None, Blocker | None]:
-    """The option with a free team, medic, seats and vehicles, or what is taken already."""
+def try_option(cands: Candidates, ledger: Ledger, opt: Option, prefer=None) -> tuple[Chosen | None, Blocker | None]:
+    """The option with a free team, medic, seats and vehicles, or what is taken already.
+
+    ``prefer`` (a re-plan's ``hold.Earlier`` on this option): its companions and vehicles are
+    taken first wherever they are still free, the rest is chosen as for any option."""
     sc = cands.sc
     extra = defaultdict(int)  # seats this option would take, beyond the ledger
     taken: set[str] = set()
@@ -128,12 +143,15 @@ def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen |
     escorts, medics = [], []
     for i, m in enumerate(opt.members):
         need = rules.required_escorts(sc, m.dep)
-        team = _pick_team(m.dep, need, opt.escorts[i], usable, take) if need else []
+        team = _pick_team(m.dep, need, opt.escorts[i], usable, take,
+                          prefer.escorts[i] if prefer is not None else ()) if need else []
         if team is None:
             return None, ("escorts_busy", {"departure": m.dep.id, "need": need})
         medic: list[CompanionChoice] = []
         if m.dep.medic_role:
             pool = sorted((c for c in opt.medics[i] if usable(c)), key=lambda c: (c.cost, _scarcity(c)))
+            if prefer is not None:
+                pool = [c for c in prefer.medics[i] if usable(c)] + pool
             if not pool:
                 return None, ("medic_busy", {"departure": m.dep.id, "role": m.dep.medic_role})
             medic = [pool[0]]
@@ -150,7 +168,8 @@ def try_option(cands: Candidates, ledger: Ledger, opt: Option) -> tuple[Chosen |
             return None, ("vehicle_busy", {"stretcher": trip.stretcher})
         # The smallest vehicle that fits keeps the large and stretcher ones for those who need them.
         free.sort(key=lambda v: (sc.vehicles[v].stretcher, sc.vehicles[v].seats, v))
-        vehicles.append(free[0])
+        earlier = [prefer.vehicles[i] for i in trip.members if prefer.vehicles[i] in free] if prefer is not None else []
+        vehicles.append(earlier[0] if earlier else free[0])
     return Chosen(opt, escorts, medics, vehicles), None
 
 
@@ -167,7 +186,9 @@ def greedy(cands: Candidates, hold=None) -> Selection:
     """The better (more priority, then fewer waiting hours) of two construction orders.
 
     With a ``hold`` (planner/hold.py), the pinned units come first as they are, then every
-    preferred choice that still fits, in priority order; only then are the others constructed.
+    preferred choice in priority order: as it was when it still fits whole, else on its earlier
+    itinerary with as much of its earlier team and vehicle as is still lawful and free; only then
+    are the others constructed.
     """
     best, best_key = None, None
     hold = hold or cands.hold
@@ -210,9 +231,15 @@ def _construct(cands: Candidates, order, hold=None) -> Selection:
             ledger.commit(chosen)
             selection.chosen[u] = chosen
         for u in sorted(hold.preferred, key=lambda u: order(cands.units[u])):
-            if u not in hold.pinned and fits(cands, ledger, hold.preferred[u]):
-                ledger.commit(hold.preferred[u])
-                selection.chosen[u] = hold.preferred[u]
+            if u in hold.pinned:
+                continue
+            earlier = hold.preferred[u]
+            chosen = earlier.chosen if earlier.chosen is not None and fits(cands, ledger, earlier.chosen) else None
+            if chosen is None:  # keep what is still lawful and free of it, complete the rest
+                chosen, _ = try_option(cands, ledger, earlier.option, prefer=earlier)
+            if chosen is not None:
+                ledger.commit(chosen)
+                selection.chosen[u] = chosen
     for unit in sorted((u for u in cands.units if u.options and u.index not in selection.chosen), key=order):
         ranked = sorted(unit.options, key=lambda o: (o.waiting, o.fare, o.index))
         for opt in ranked:

@@ -10,8 +10,10 @@ One mechanism for re-planning, recommending a fit and (later) verifying fixes:
   as the spec's "Re-planning" section lists them). A re-plan prefers the earlier plan.
 
 A plan's entries become choices of the candidate structure: ``match`` maps an entry onto the
-candidates (None when it is no longer lawful there), ``build`` makes the structure of an entry
-as it stands, lawful now or not (only for pinned units: what is underway happened already).
+candidates part by part (``Earlier``: the parts still lawful can be kept, the others are counted as
+changed whatever the plan does; None when no option has its legs any more), ``build`` makes the
+structure of an entry as it stands, lawful now or not (only for pinned units: what is underway
+happened already).
 """
 from __future__ import annotations
 
@@ -24,32 +26,65 @@ CHANGE_PARTS = ("legs", "pickup", "vehicle", "companion")
 
 
 @dataclass
+class Earlier:
+    """A preferred unit's earlier choice on the option with its earlier legs, part by part.
+
+    Per member the earlier assignments are its legs, its pickup time, its vehicle and each companion
+    with their return (3 + companions). The parts still lawful on the option can be kept: each counts
+    once when the plan changes it. The others (``forced``: a companion no longer available or whose
+    return is gone, a vehicle that can no longer take the trip, a pickup time the flights no longer
+    give) count as changed whatever the plan does.
+    """
+
+    option: Option
+    escorts: list[list[CompanionChoice]]  # per member: its earlier escorts still lawful on the option
+    medics: list[list[CompanionChoice]]  # per member: its earlier medic, if still lawful on the option
+    vehicles: list[str | None]  # per member: its earlier vehicle, None when it can no longer take the trip
+    pickups: list[bool]  # per member: the option picks it up at its earlier time
+    forced: list[int]  # per member: earlier parts no longer lawful, changed whatever the plan does
+    chosen: Chosen | None = None  # the earlier choice itself, when every part is lawful and it is complete
+
+    def member_assignments(self, i: int) -> int:
+        """Member ``i``'s earlier assignments: legs, pickup, vehicle and each companion (3 + companions)."""
+        return 1 + self.pickups[i] + (self.vehicles[i] is not None) + len(self.escorts[i]) + \
+            len(self.medics[i]) + self.forced[i]
+
+    def assignments(self) -> int:
+        return sum(self.member_assignments(i) for i in range(len(self.option.members)))
+
+
+@dataclass
 class Hold:
     pinned: dict[int, Chosen] = field(default_factory=dict)  # unit index -> kept exactly
-    preferred: dict[int, Chosen] = field(default_factory=dict)  # unit index -> each change counted
-    lost: dict[str, str] = field(default_factory=dict)  # departure -> why its earlier choice is no longer lawful
-    lost_counts: dict[str, int] = field(default_factory=dict)  # departure -> its earlier companions
+    preferred: dict[int, Earlier] = field(default_factory=dict)  # unit index -> each change counted
+    # Departures whose earlier choice is no longer lawful in part or whole: why, and which parts.
+    lost: dict[str, str] = field(default_factory=dict)  # departure -> why (every part, "; "-joined)
+    lost_parts: dict[str, list[str]] = field(default_factory=dict)  # departure -> "escort E1", "vehicle V", ...
+    lost_counts: dict[str, int] = field(default_factory=dict)  # departure -> the changes no plan can avoid
+    lost_whole: set[str] = field(default_factory=set)  # no option on its earlier legs: every assignment counts
 
     def with_pinned(self, sel: Selection) -> Selection:
         """``sel`` with the pinned units added (the model and the search never see them)."""
         return Selection({**sel.chosen, **self.pinned})
 
     def lost_changes(self) -> int:
-        """Changes no plan can avoid: earlier choices that are no longer lawful."""
-        return sum(assignments_of_entry(n) for n in self.lost_counts.values())
+        """Changes no plan can avoid: the earlier assignments that are no longer lawful."""
+        return sum(self.lost_counts.values())
+
+    def whole_changes(self) -> int:
+        """The changes of the departures lost whole (every earlier assignment), counted as a constant."""
+        return sum(self.lost_counts[d] for d in self.lost_whole)
 
     def most_changes(self) -> int:
         """Every counted assignment changed at once: more than any plan can change."""
-        return sum(assignments(c) for c in self.preferred.values()) + self.lost_changes()
+        return sum(e.assignments() for e in self.preferred.values()) + self.whole_changes()
 
-
-def assignments(chosen: Chosen) -> int:
-    """Counted assignments of a choice: per member its legs, pickup and vehicle, and each companion."""
-    return sum(3 + len(chosen.escorts[i]) + len(chosen.medics[i]) for i in range(len(chosen.option.members)))
-
-
-def assignments_of_entry(companions: int) -> int:
-    return 3 + companions
+    def report(self) -> dict[str, dict]:
+        """Per departure with a lost part, for changes.json: whether it is lost whole, which parts,
+        why, and how many changes that forces (every re-plan counts at least these)."""
+        return {did: {"whole": did in self.lost_whole, "parts": self.lost_parts.get(did, []), "why": why,
+                      "changes": self.lost_counts.get(did, 0)}
+                for did, why in sorted(self.lost.items())}
 
 
 def entries_of(plan: dict) -> dict[str, dict]:
@@ -82,14 +117,19 @@ def hold_from_plan(cands: Candidates, plan: dict, pin: set[str] = frozenset(), p
             continue
         if not prefer:
             continue
-        chosen, why = match(cands, unit, mine)
-        if chosen is not None:
-            hold.preferred[unit.index] = chosen
-        else:
-            for d, e in zip(unit.members, mine):
-                if e is not None:
-                    hold.lost[d.id] = why
-                    hold.lost_counts[d.id] = len(e.get("escorts") or []) + len(e.get("medics") or [])
+        earlier, problems = match(cands, unit, mine)
+        if earlier is not None:
+            hold.preferred[unit.index] = earlier
+        for i, (d, e, found) in enumerate(zip(unit.members, mine, problems)):
+            if e is None or not found:
+                continue
+            hold.lost[d.id] = "; ".join(why for _, why in found)
+            hold.lost_parts[d.id] = [part for part, _ in found]
+            if earlier is None:
+                hold.lost_whole.add(d.id)
+                hold.lost_counts[d.id] = 3 + len(e.get("escorts") or []) + len(e.get("medics") or [])
+            else:
+                hold.lost_counts[d.id] = earlier.forced[i]
     return hold
 
 
@@ -97,57 +137,103 @@ def _legs(cands: Candidates, entry: dict) -> tuple:
     return tuple(cands.sc.flights[f] for f in entry["flights"])
 
 
-def match(cands: Candidates, unit: Unit, entries: list[dict | None]) -> tuple[Chosen | None, str]:
-    """The unit's earlier choice as a choice among its candidates, or None and why not."""
+Problems = list[list[tuple[str, str]]]  # per member: (part, why) of each earlier part no longer lawful
+
+
+def match(cands: Candidates, unit: Unit, entries: list[dict | None]) -> tuple[Earlier | None, Problems]:
+    """The unit's earlier choice on its candidates, part by part, and per member what is no longer
+    lawful; None when no option has the earlier legs (the choice is lost whole)."""
+    def whole(why: str) -> tuple[None, Problems]:
+        return None, [[("itinerary", why)] for _ in entries]
+
     if any(e is None for e in entries):
-        return None, "not every member of the family was planned"
+        return whole("not every member of the family was planned")
     try:
         legs = tuple(f.id for f in _legs(cands, entries[0]))
     except KeyError as exc:
-        return None, f"flight {exc.args[0]} is no longer in the scenario"
+        return whole(f"flight {exc.args[0]} is no longer in the scenario")
     option = next((o for o in unit.options if tuple(leg.id for leg in o.legs) == legs), None)
     if option is None:
-        return None, "its itinerary is no longer lawful (a flight, window, document or reception changed)"
-    escorts, medics = [], []
+        return whole("no lawful option has its flights any more (a flight, window, document or reception "
+                     "changed, or nobody left could staff them)")
+    sc = cands.sc
+    trip_of = option.trip_of()
+    escorts, medics, vehicles, pickups, forced = [], [], [], [], []
+    problems: Problems = []
     for i, (member, entry) in enumerate(zip(option.members, entries)):
+        found: list[tuple[str, str]] = []
+        was = timeutil.instant_minutes(entry["pickup"]["time"])
+        pickups.append(was == member.pickup)
+        if was != member.pickup:
+            now = timeutil.iso(member.pickup, sc.tz(member.airport))
+            found.append(("pickup", f"its flights now give a pickup at {now}, not {entry['pickup']['time']}"))
         for kind, offered, into in (("escorts", option.escorts[i], escorts), ("medics", option.medics[i], medics)):
             team = []
             for c in entry.get(kind) or []:
                 key = (c["id"], tuple(c.get("return_flights") or []))
-                found = next((ch for ch in offered if choice_key(ch) == key), None)
-                if found is None:
-                    found = _lawful_choice(cands, option, i, kind, key)
-                    if found is None:
-                        return None, f"{c['id']} can no longer serve it as before"
-                    offered.append(found)  # offered from now on, so the model can keep it
-                team.append(found)
+                choice = next((ch for ch in offered if choice_key(ch) == key), None)
+                if choice is None:
+                    choice, why = _lawful_choice(cands, option, i, kind, key)
+                    if choice is None:
+                        found.append((f"{kind[:-1]} {c['id']}", why))
+                        continue
+                    offered.append(choice)  # offered from now on, so the model can keep it
+                team.append(choice)
             into.append(team)
+        vid = entry["pickup"].get("vehicle")
+        lawful = vid in option.trips[trip_of[i]].vehicles
+        vehicles.append(vid if lawful else None)
+        if not lawful:
+            found.append((f"vehicle {vid}", f"vehicle {vid} can no longer take it"))
+        forced.append(len(found))
+        problems.append(found)
+    earlier = Earlier(option, escorts, medics, vehicles, pickups, forced)
+    earlier.chosen = _whole_choice(sc, earlier)
+    return earlier, problems
+
+
+def _whole_choice(sc, earlier: Earlier) -> Chosen | None:
+    """The earlier choice as a complete, lawful choice of its option (a team of the size and skills
+    its members need now, their medic, one vehicle per trip), or None: the warm start then completes
+    what is still lawful (planner/greedy.py)."""
+    option = earlier.option
+    if any(earlier.forced):
+        return None
+    for i, m in enumerate(option.members):
+        team = [c.companion for c in earlier.escorts[i]]
+        if len(team) != rules.required_escorts(sc, m.dep) or rules.team_ok(m.dep, team):
+            return None
+        if len(earlier.medics[i]) != (1 if m.dep.medic_role else 0):
+            return None
     vehicles = []
     for trip in option.trips:
-        vid = entries[trip.members[0]]["pickup"].get("vehicle")
-        if vid not in trip.vehicles:
-            return None, f"vehicle {vid} can no longer take it"
-        vehicles.append(vid)
-    return Chosen(option, escorts, medics, vehicles), ""
+        mine = {earlier.vehicles[i] for i in trip.members}
+        if len(mine) != 1:
+            return None
+        vehicles.append(mine.pop())
+    return Chosen(option, [list(t) for t in earlier.escorts], [list(t) for t in earlier.medics], vehicles)
 
 
-def _lawful_choice(cands: Candidates, option: Option, member: int, kind: str, key: tuple) -> CompanionChoice | None:
-    """An earlier companion choice that the candidates did not offer (a dominated return), if lawful."""
+def _lawful_choice(cands: Candidates, option: Option, member: int, kind: str,
+                   key: tuple) -> tuple[CompanionChoice | None, str]:
+    """An earlier companion choice that the candidates did not offer (a dominated return), if
+    lawful; else None and why not."""
     people = cands.sc.escorts if kind == "escorts" else cands.sc.medics
     person = people.get(key[0])
     if person is None:
-        return None
+        return None, f"{key[0]} is no longer in the scenario"
     if kind == "medics" and not rules.medic_qualifies(person, option.members[member].dep):
-        return None
+        return None, f"{person.id} no longer has the role and skills it needs"
     pool = option.escorts[member] if kind == "escorts" else option.medics[member]
     if not any(c.companion.id == person.id for c in pool):
-        return None  # not eligible for this option at all (visa, availability, skills)
+        # not eligible for this option at all (availability, visa, skills, time away)
+        return None, f"{person.id} can no longer serve it (availability, visa or time away)"
     for ret in cands.lawful_returns(option, member, person):
         if tuple(leg.id for leg in ret) == key[1]:
             m = option.members[member]
             return CompanionChoice(person, member, ret, m.pickup, rules.mission_end(ret),
-                                   cands.companion_cost(option, member, person, ret))
-    return None
+                                   cands.companion_cost(option, member, person, ret)), ""
+    return None, f"{person.id}'s return {'+'.join(key[1]) or '(none)'} is no longer lawful"
 
 
 def build(cands: Candidates, unit: Unit, entries: list[dict | None]) -> Chosen:
@@ -192,29 +278,27 @@ def build(cands: Candidates, unit: Unit, entries: list[dict | None]) -> Chosen:
 
 
 def count_changes(hold: Hold, sel: Selection) -> int:
-    """Changed assignments of ``sel`` against the preferred choices (and every lost one)."""
-    total = hold.lost_changes()
+    """Changed assignments of ``sel`` against the preferred choices (and the departures lost whole)."""
+    total = hold.whole_changes()
     for u, before in hold.preferred.items():
         total += changes_of(before, sel.chosen.get(u))
     return total
 
 
-def changes_of(before: Chosen, now: Chosen | None) -> int:
-    """Per member: legs and pickup (one itinerary fixes both), the vehicle, each earlier companion."""
-    if now is None:
-        return assignments(before)
-    same_option = now.option is before.option
-    trip_of_before = before.option.trip_of()
-    trip_of_now = now.option.trip_of()
+def changes_of(before: Earlier, now: Chosen | None) -> int:
+    """Per member: legs and pickup (one itinerary fixes both), the vehicle, each earlier companion;
+    the parts no longer lawful always count."""
+    same_option = now is not None and now.option is before.option
+    trip_of_now = now.option.trip_of() if same_option else {}
     total = 0
     for i in range(len(before.option.members)):
+        total += before.forced[i]
         if not same_option:
-            total += 2
-        if not same_option or now.vehicles[trip_of_now[i]] != before.vehicles[trip_of_before[i]]:
+            total += before.member_assignments(i) - before.forced[i]
+            continue
+        if before.vehicles[i] is not None and now.vehicles[trip_of_now[i]] != before.vehicles[i]:
             total += 1
         for was, is_ in ((before.escorts[i], now.escorts[i]), (before.medics[i], now.medics[i])):
-            kept = {choice_key(c) for c in is_} if same_option else set()
+            kept = {choice_key(c) for c in is_}
             total += sum(1 for c in was if choice_key(c) not in kept)
     return total
-
-

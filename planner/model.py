@@ -175,23 +175,28 @@ class PlanModel:
         self.l1c = self.change_weight * self.l1 - self.changes
 
     def _changes(self):
-        """Changed assignments against the preferred choices (hold.py: the same count as count_changes)."""
+        """Changed assignments against the preferred choices (hold.py: the same count as count_changes).
+
+        Every earlier assignment counts, less each one the solution keeps: per member its legs (and
+        its pickup time, where the option still picks it up then) with the option, its vehicle and
+        each companion still lawful with their variables. Parts no longer lawful have no variable:
+        they always count, as do the departures lost whole."""
         by_key = {(cv.unit, cv.option, cv.member, choice_key(cv.choice)): cv.var for cv in self.escorts + self.medics}
-        constant, kept = self.hold.lost_changes(), []
+        constant, kept = self.hold.whole_changes(), []
         for u, before in self.hold.preferred.items():
             o = before.option.index
             x = self.x.get((u, o))
             trip_of = before.option.trip_of()
             for i in range(len(before.option.members)):
-                team = before.escorts[i] + before.medics[i]
-                constant += 3 + len(team)
+                constant += before.member_assignments(i)
                 if x is None:
                     continue
-                kept.append((x, 2))  # the same itinerary keeps both the legs and the pickup time
-                v = self.vehicles.get((u, o, trip_of[i], before.vehicles[trip_of[i]]))
+                kept.append((x, 1 + before.pickups[i]))  # the same itinerary keeps the legs (and the pickup)
+                vid = before.vehicles[i]
+                v = self.vehicles.get((u, o, trip_of[i], vid)) if vid is not None else None
                 if v is not None:
                     kept.append((v, 1))
-                for c in team:
+                for c in before.escorts[i] + before.medics[i]:
                     var = by_key.get((u, o, i, choice_key(c)))
                     if var is not None:
                         kept.append((var, 1))

@@ -29,12 +29,18 @@ def thin(cands: Candidates, keep: Selection, per_member: int, per_trip: int) -> 
             for team in opt.escorts + opt.medics:
                 for c in team:
                     demand[c.companion.id].add(unit.index)
-    held = list(keep.chosen.items()) + (list(cands.hold.preferred.items()) if cands.hold is not None else [])
+    preferred = list(cands.hold.preferred.items()) if cands.hold is not None else []
+    held = list(keep.chosen.items()) + preferred
     kept_ids = {id(c) for _, ch in held for team in ch.escorts + ch.medics for c in team}
     kept_vehicles: dict[tuple[int, int, int], set[str]] = defaultdict(set)
-    for u, ch in held:
+    for u, ch in keep.chosen.items():
         for t, v in enumerate(ch.vehicles):
             kept_vehicles[u, ch.option.index, t].add(v)
+    for u, earlier in preferred:  # per member: its earlier vehicle, where still lawful
+        trip_of = earlier.option.trip_of()
+        for i, v in enumerate(earlier.vehicles):
+            if v is not None:
+                kept_vehicles[u, earlier.option.index, trip_of[i]].add(v)
     vehicle_load: dict[str, int] = defaultdict(int)
 
     def rank(c: CompanionChoice) -> tuple:

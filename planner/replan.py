@@ -3,9 +3,11 @@
 Departures whose earlier pickup lies before ``planning_time`` are underway: they are pinned as
 they were, their seats, missions and vehicles still counted. Every other departure of the earlier
 plan is *preferred*: the solve counts each of its assignments that changes, as the level between
-planned priority and the spec's levels 2-5 (planner/hold.py, planner/solve.py). The earlier plan
-is the warm start: its choices that are still lawful are kept first, so a valid plan exists from
-the first second, and on unchanged input the re-plan is the earlier plan.
+planned priority and the spec's levels 2-5 (planner/hold.py, planner/solve.py); an earlier part that
+is no longer lawful (an escort off sick, a vehicle off the road) counts as changed whatever happens,
+and the rest of its departure is still kept where it can be. The earlier plan is the warm start: what
+is still lawful of it is kept first, so a valid plan exists from the first second, and on unchanged
+input the re-plan is the earlier plan.
 """
 from __future__ import annotations
 

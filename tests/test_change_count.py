@@ -18,13 +18,17 @@ for people, and the two differ in these ways (``document_count`` below reads it 
 1. A new itinerary counts its legs and pickup as 2, its vehicle and every earlier companion as
    changed, even when the vehicle or a companion (with the same return) is the same: the
    assignment is to another trip. ``plan_changes`` lists a pickup only when its time moved, and a
-   vehicle or companion only when the id differs.
+   vehicle or companion only when the id differs. (On the same flights, a pickup whose time moved
+   counts once in both.)
 2. Only earlier companions that are not kept (same person, same return) count; a companion who
    joins is not counted again. ``plan_changes`` lists both the one who left and the one who joined.
-3. An earlier choice that is no longer lawful (a flight cancelled, the vehicle or an escort no
-   longer able to take it) is *lost*: all its assignments count as changed whatever the re-plan
-   does (docs/planning.md). ``plan_changes`` lists only what did change, so for a lost departure
-   the document count is at most the lost count.
+3. An earlier assignment that is no longer lawful (an escort or the vehicle no longer able to take
+   it, a return flight gone, a pickup time the flights no longer give) counts as changed whatever
+   the re-plan does, and the rest of the departure is kept where it can be (docs/planning.md);
+   ``plan_changes`` lists that change too, so the counts agree. Only a departure with no option on
+   its earlier flights any more (a flight cancelled, nobody left to staff them) is *lost whole*:
+   all its assignments count, ``plan_changes`` lists only what did change, so the document count
+   is at most the lost count.
 4. A departure no longer in the scenario (cancelled) or newly planned is not an earlier assignment
    of the scenario: ``count_changes`` does not count it, ``plan_changes`` lists it.
 """
@@ -166,7 +170,7 @@ def document_count(sc, previous: dict, plan: dict) -> dict[str, int]:
         elif item["status"] == "removed" or any(c["what"] == "flights" for c in item["changes"]):
             out[did] = everything  # difference 1
         else:
-            out[did] = sum(1 for c in item["changes"] if c["what"] in ("vehicle", "return")
+            out[did] = sum(1 for c in item["changes"] if c["what"] in ("pickup", "vehicle", "return")
                            or (c["what"] == "companion" and "before" in c))  # difference 2
     return out
 
@@ -177,10 +181,10 @@ def checked_plan(sc, result: Result, earlier: dict | None = None) -> dict:
     return plan
 
 
-def counted_replan(doc: dict, earlier: dict) -> tuple[dict, int, dict[str, int], Hold]:
+def counted_replan(doc: dict, earlier: dict, options: SolveOptions = OPTIONS) -> tuple[dict, int, dict[str, int], Hold]:
     """Re-plan ``doc`` against ``earlier``; assert every count agrees. (plan, count, per departure, hold)."""
     sc = parse_scenario(doc)
-    result, hold = replan(sc, earlier, OPTIONS)
+    result, hold = replan(sc, earlier, options)
     plan = checked_plan(sc, result, earlier)
     count = count_changes(hold, result.selection)
     assert result.objective["changed_assignments"] == count
@@ -196,12 +200,16 @@ def counted_replan(doc: dict, earlier: dict) -> tuple[dict, int, dict[str, int],
     for u, before in hold.preferred.items():
         members = [d.id for d in result.candidates.units[u].members]
         assert sum(per_departure[d] for d in members) == changes_of(before, result.selection.chosen.get(u)), members
-    for did, companions in hold.lost_counts.items():
-        assert per_departure[did] <= 3 + companions  # difference 3: a lost choice counts whole
+    assert set(hold.lost_counts) == set(hold.lost) >= hold.lost_whole and count >= hold.lost_changes()
+    for did, unavoidable in hold.lost_counts.items():
+        if did in hold.lost_whole:
+            assert per_departure[did] <= unavoidable  # difference 3: a choice lost whole counts whole
+        else:
+            assert per_departure[did] >= unavoidable >= 1  # its parts no longer lawful did change
     assert set(per_departure) == {d for d in entries_of(earlier) if d in sc.departures}
     pinned = {d.id for u in hold.pinned for d in result.candidates.units[u].members}
     assert all(per_departure[d] == 0 for d in pinned)
-    if not hold.lost:
+    if not hold.lost_whole:
         assert sum(per_departure.values()) == count
     return plan, count, per_departure, hold
 
@@ -275,20 +283,102 @@ def test_a_disruption_of_d1(first, kind):
     if kind == "departure_cancelled":
         assert count == 0 and "D1" not in per_departure  # difference 4
     else:
-        assert set(hold.lost) == {"D1"} and count == 6  # lost whole: 3 + two escorts + the nurse
-        assert 1 <= per_departure["D1"] <= count
+        assert set(hold.lost) == {"D1"}
+        if kind == "flight_cancelled":  # no option on its flights: lost whole, 3 + two escorts + the nurse
+            assert hold.lost_whole == {"D1"} and count == 6 and 1 <= per_departure["D1"] <= count
+        else:  # only the nurse or the ambulance is gone: D1 keeps everything else
+            assert not hold.lost_whole and count == per_departure["D1"] == hold.lost_changes() == 1
+
+
+# --- part of an earlier choice no longer lawful: the rest is kept -----------------------------------
+
+MORNING = ["2027-01-07T00:00:00+01:00", "2027-01-07T12:00:00+01:00"]  # D1's pickup on 7 January
+
+
+def crew_of(e: dict, kind: str) -> dict[str, list[str]]:
+    return {c["id"]: c["return_flights"] for c in e[kind]}
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_the_nurse_unavailable_changes_only_the_nurse(first, quick):
+    # N1 is off on D1's morning. D1 keeps its flight, pickup, escorts (with their returns) and its
+    # ambulance; only the nurse changes: one change (the whole departure counted 6, and the re-plan
+    # then moved the vehicle and both escorts too: 4 where 1 would do). The warm start (--quick)
+    # keeps them as well.
+    nurse = entry(first, "D1")["medics"][0]["id"]
+    doc = disrupted(with_(three_days(), medics=[medic("N3")]),
+                    {"kind": "person_unavailable", "person": nurse, "window": MORNING})
+    plan, count, per_departure, hold = counted_replan(doc, first, SolveOptions(time_limit=20, workers=1, quick=quick))
+    assert hold.lost_parts == {"D1": [f"medic {nurse}"]} and not hold.lost_whole and hold.lost_changes() == 1
+    assert count == 1 and per_departure == {"D1": 1, "D2": 0}
+    before, after = entry(first, "D1"), entry(plan, "D1")
+    assert after["flights"] == before["flights"] and after["pickup"] == before["pickup"]
+    assert crew_of(after, "escorts") == crew_of(before, "escorts")
+    assert nurse not in crew_of(after, "medics") and len(after["medics"]) == 1
+    assert entry(plan, "D2") == entry(first, "D2")
+    item = plan_changes(parse_scenario(doc), first, plan)["departures"]
+    assert [d["id"] for d in item] == ["D1"] and {c["what"] for c in item[0]["changes"]} == {"companion"}
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_the_ambulance_unavailable_changes_only_the_vehicle(first, quick):
+    # AMB-1 is off on D1's morning and a van is added: D1 keeps everything but its vehicle (the whole
+    # departure counted 6, and the re-plan then changed both escorts too: 3 where 1 would do).
+    doc = disrupted(with_(three_days(), vehicles=[VAN]), {"kind": "vehicle_unavailable", "vehicle": "AMB-1",
+                                                          "window": MORNING})
+    plan, count, per_departure, hold = counted_replan(doc, first, SolveOptions(time_limit=20, workers=1, quick=quick))
+    assert hold.lost_parts == {"D1": ["vehicle AMB-1"]} and not hold.lost_whole and hold.lost_changes() == 1
+    assert "AMB-1 can no longer take it" in hold.lost["D1"]
+    assert count == 1 and per_departure == {"D1": 1, "D2": 0}
+    before, after = entry(first, "D1"), entry(plan, "D1")
+    assert {k: v for k, v in after.items() if k != "pickup"} == {k: v for k, v in before.items() if k != "pickup"}
+    assert after["pickup"] == dict(before["pickup"], vehicle="VAN-1")
+    assert entry(plan, "D2") == entry(first, "D2")
+
+
+def test_a_retimed_flight_changes_only_the_pickup_time(first):
+    # KL587 of 7 January leaves an hour later under the same id: the option on D1's flights now picks
+    # D1 up an hour later. Its legs, escorts, nurse and ambulance are kept; the pickup time counts once.
+    doc = three_days()
+    doc["flights"] = [dict(f, departs="2027-01-07T11:00:00+01:00", arrives="2027-01-07T17:30:00+01:00")
+                      if f["id"] == OUT else f for f in doc["flights"]]
+    plan, count, per_departure, hold = counted_replan(doc, first)
+    assert hold.lost_parts == {"D1": ["pickup"]} and not hold.lost_whole
+    assert count == 1 and per_departure == {"D1": 1, "D2": 0}
+    before, after = entry(first, "D1"), entry(plan, "D1")
+    assert after["flights"] == before["flights"] and after["pickup"]["vehicle"] == before["pickup"]["vehicle"]
+    assert crew_of(after, "escorts") == crew_of(before, "escorts") and after["medics"] == before["medics"]
+    assert after["pickup"]["time"] == "2027-01-07T08:30:00+01:00" != before["pickup"]["time"]
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_a_larger_team_keeps_the_earlier_escorts(first, quick):
+    # D1's risk goes up to high: three escorts now. Its two earlier escorts are still lawful and kept,
+    # a third joins (a companion who joins is not an earlier assignment: difference 2). The earlier
+    # team is no longer a complete one, so the warm start completes it rather than reusing it as it was.
+    # Five passengers no longer fit the ambulance: the vehicle is the one change, a van takes D1.
+    doc = with_(three_days(), escorts=[LEADER], vehicles=[VAN])
+    doc["departures"][0]["risk"] = "high"
+    plan, count, per_departure, hold = counted_replan(doc, first, SolveOptions(time_limit=20, workers=1, quick=quick))
+    assert hold.lost_parts == {"D1": ["vehicle AMB-1"]} and hold.preferred[0].chosen is None
+    assert count == 1 and per_departure == {"D1": 1, "D2": 0}
+    before, after = entry(first, "D1"), entry(plan, "D1")
+    assert len(after["escorts"]) == 3 and crew_of(before, "escorts").items() <= crew_of(after, "escorts").items()
+    assert after["flights"] == before["flights"] and after["medics"] == before["medics"]
+    assert after["pickup"]["vehicle"] == "VAN-1"
 
 
 def test_an_underway_departure_is_pinned_and_never_counted(first):
     # Once D1 is picked up it is underway: held as it was, neither modelled nor counted. D2's ambulance
-    # is gone on its morning, so D2's earlier choice is lost; a van takes it.
+    # is gone on its morning, so D2's earlier vehicle is lost; a van takes it, the rest is kept.
     doc = disrupted(with_(three_days(), vehicles=[VAN]), {
         "kind": "vehicle_unavailable", "vehicle": "AMB-1",
         "window": ["2027-01-09T00:00:00+01:00", "2027-01-09T12:00:00+01:00"]})
     doc["planning_time"] = "2027-01-07T08:00:00+01:00"
     plan, count, per_departure, hold = counted_replan(doc, first)
-    assert len(hold.pinned) == 1 and not hold.preferred and set(hold.lost) == {"D2"}
-    assert count == 6 and per_departure["D1"] == 0 and per_departure["D2"] >= 1
+    assert len(hold.pinned) == 1 and len(hold.preferred) == 1 and set(hold.lost) == {"D2"}
+    assert hold.lost_parts == {"D2": ["vehicle AMB-1"]} and not hold.lost_whole
+    assert count == 1 and per_departure == {"D1": 0, "D2": 1}
     assert assignment(entry(plan, "D1")) == assignment(entry(first, "D1"))
     assert entry(plan, "D2")["pickup"]["vehicle"] == "VAN-1"
 
@@ -353,7 +443,7 @@ def test_the_earlier_choices_stay_offered_when_the_candidates_are_restaffed_or_t
         cands = candidates_for(sc, OPTIONS)
         cands.hold = hold = hold_from_plan(cands, first)
         assert set(hold.preferred) == {0, 1} and not hold.lost
-        earlier = Selection(dict(hold.preferred))
+        earlier = Selection({u: e.chosen for u, e in hold.preferred.items()})
         assert count_changes(hold, earlier) == model_changes(cands, hold, earlier) == 0
         return cands, hold, earlier
 

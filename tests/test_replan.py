@@ -166,6 +166,9 @@ def test_replan_command_writes_plan_changes_and_says_unchanged(first, tmp_path):
     assert [d["id"] for d in changes["departures"]] == ["D1"]
     assert "vlucht KL587 vervalt, nu KL587" in changes["departures"][0]["nl"]
     assert "ophalen 24 uur later" in changes["departures"][0]["nl"]
+    # No option has D1's flights any more: lost whole, every earlier assignment counted.
+    assert changes["lost"]["D1"]["whole"] is True and changes["lost"]["D1"]["parts"] == ["itinerary"]
+    assert changes["lost"]["D1"]["changes"] == changes["unavoidable_changes"] == 6 == changes["changed_assignments"]
     assert "D1" in (tmp_path / "v2" / "changes.en.md").read_text()
     # The same scenario again, against the new plan: nothing changes, and the summary says so.
     assert main(["replan", str(tmp_path / "v2" / "scenario.json"), "--previous", str(tmp_path / "v2" / "plan.json"),
