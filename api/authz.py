@@ -37,6 +37,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "feeds.manage": frozenset({ADMIN}),
     "audit.read": frozenset({INSPECTOR, ADMIN}),
     "schedule.own": frozenset({ESCORT, MEDIC, DRIVER}),
+    # A departure's itinerary: the case readers, and a field role only for a departure whose team
+    # they are on in its unit's published plan (``on_team``; the route checks it per departure).
+    "itinerary.read": frozenset({REGIE, INSPECTOR, ESCORT, MEDIC, DRIVER}),
+    # The invitation outbox: regievoerders see their unit's publications, admins and inspectors all.
+    "invites.read": frozenset({REGIE, ADMIN, INSPECTOR}),
     "feed.own": frozenset({REGIE, ESCORT, MEDIC, DRIVER}),  # a regievoerder's feed: the unit's task deadlines
     "authenticated": frozenset(ROLES),
 }
@@ -61,3 +66,24 @@ def sees_unit(role: str, user_unit: str | None, scenario_unit: str) -> bool:
     if role == REGIE:
         return user_unit == scenario_unit
     return role in (ADMIN, INSPECTOR)
+
+
+def team_of(entry: dict | None) -> frozenset[str]:
+    """The calendar owners on a departure's team in a plan document's entry: its escorts, its medics
+    and its vehicle (the driver's calendar is the vehicle's). Empty for a departure not planned."""
+    if not entry or not entry.get("planned"):
+        return frozenset()
+    team = {f"escort:{e['id']}" for e in entry.get("escorts") or []}
+    team |= {f"medic:{m['id']}" for m in entry.get("medics") or []}
+    vehicle = (entry.get("pickup") or {}).get("vehicle")
+    if vehicle:
+        team.add(f"vehicle:{vehicle}")
+    return frozenset(team)
+
+
+def on_team(role: str, owner: str | None, published_entry: dict | None) -> bool:
+    """May a field role open this departure's itinerary? Only when their calendar owner is on its team
+    in the unit's *published* plan (a draft is the regie's, not yet anyone's mission). The team sees
+    the itinerary only: never the handover letter or the departure page with its personal and
+    medical details (those stay ``case.read``)."""
+    return role in FIELD_ROLES and bool(owner) and owner in team_of(published_entry)

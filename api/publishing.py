@@ -200,7 +200,9 @@ def _publish_in(session: Session, plan_id: int, actor: str, settings: Settings) 
     book.lock(session)
     session.refresh(plan)
     if plan.state != "draft":
-        raise PublishRefused(f"Plan {plan_id} is geen concept meer (status: {plan.state})")
+        from .web.data import STATE_LABELS  # the Dutch word for the state, as the pages show it
+
+        raise PublishRefused(f"Plan {plan_id} is geen concept meer (het is {STATE_LABELS.get(plan.state, plan.state)})")
     sc = plan_scenario(session, plan)
     plan.document = as_of_now(sc, plan.document)
     violations = [str(v) for v in check_plan(sc, plan.document, earlier_of(session, plan))]

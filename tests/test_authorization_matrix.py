@@ -7,7 +7,10 @@ The expected access is written out below as data, from the product's rules, not 
   review and publish plans, and their unit's task feed (``/api/me/*``);
 * planner-admin: users, contacts, the resources of a scenario (escorts, medics, vehicles,
   flights, airlines, reception, locations, airports), anyone's feed link, the audit log;
-* escort, medic, driver: only their own schedule (``/api/me/*`` and the person page ``/ik``);
+* escort, medic, driver: only their own schedule (``/api/me/*`` and the person page ``/ik``), and the
+  itinerary (HTML and PDF) of a departure whose team they are on in its unit's published plan
+  (escort or medic on it, or the driver of its vehicle) — not another departure's, not a draft's,
+  never the handover letter or the departure page;
 * inspector: reads every part of the planning and the audit log, and never writes. Users and
   contacts are account administration of the planner-admin, not planning: the inspector reviews
   that administration through the audit log (every account and contact change is in it);
@@ -71,7 +74,19 @@ class ByKind:
         return self.cases if kind == "departures" else self.resources
 
 
-EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
+@dataclass(frozen=True)
+class OnTeam:
+    """The itinerary routes: the case readers always; a field role only on a departure whose team they
+    are on in the unit's published plan. A call's kind says which: "team" (the calling principal is on
+    that departure's team in the published plan), "other" (another departure, or a draft plan)."""
+    readers: frozenset
+    team: frozenset
+
+    def for_kind(self, kind: str) -> frozenset:
+        return self.readers | self.team if kind == "team" else self.readers
+
+
+EXPECTED: dict[tuple[str, str], frozenset | ByKind | OnTeam] = {
     # Public: documentation of the API, static files, logging in, calendar feeds by token.
     ("GET", "/api/openapi.json"): PUBLIC,
     ("GET", "/api/docs"): PUBLIC,
@@ -140,8 +155,8 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     ("GET", "/scenarios/{scenario_id}/verstoringen"): CASE_READERS,
     ("POST", "/scenarios/{scenario_id}/verstoringen"): ONLY({REGIE}),
     ("GET", "/scenarios/{scenario_id}/departures/{dep_id}"): CASE_READERS,
-    ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/itinerary.html"): CASE_READERS,
-    ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/itinerary.pdf"): CASE_READERS,
+    ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/itinerary.html"): OnTeam(CASE_READERS, FIELD),
+    ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/itinerary.pdf"): OnTeam(CASE_READERS, FIELD),
     ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/letter.{lang}.html"): CASE_READERS,
     ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/letter.{lang}.pdf"): CASE_READERS,
     ("GET", "/scenarios/{scenario_id}/board"): CASE_READERS,
@@ -159,6 +174,10 @@ EXPECTED: dict[tuple[str, str], frozenset | ByKind] = {
     ("POST", "/beheer/pending/{change_id}/{decision}"): ONLY({ADMIN}),
     ("POST", "/beheer/contacts"): ONLY({ADMIN}),
     ("GET", "/audit"): ONLY({ADMIN, INSPECTOR}),
+    # The invite outbox: read-only; regievoerders see their unit's publications, admins and inspectors all.
+    ("GET", "/uitnodigingen"): ONLY({REGIE, ADMIN, INSPECTOR}),
+    # Search for departures (the unit's) and escorts and medics: the case readers.
+    ("GET", "/zoeken"): CASE_READERS,
     # Editing the book from the pages: as the API's PUT (departures, receptions, other resources).
     ("GET", "/scenarios/{scenario_id}/{kind}/{key}/bewerken"): ByKind(cases=ONLY({REGIE}), resources=ONLY({ADMIN}),
                                                                      reception=ONLY({REGIE, ADMIN})),
@@ -200,7 +219,7 @@ def app_routes(app) -> set[tuple[str, str]]:
 
 def allowed_for(key: tuple[str, str], kind: str | None) -> frozenset:
     rule = EXPECTED[key]
-    return rule.for_kind(kind) if isinstance(rule, ByKind) else rule
+    return rule.for_kind(kind) if isinstance(rule, (ByKind, OnTeam)) else rule
 
 
 # --- The world: one service, real objects ------------------------------------------------------
@@ -221,6 +240,8 @@ class World:
     lang: str
     feed_token: str
     keys: dict[str, str]
+    team_deps: dict[str, str]  # field role -> a planned departure of the published plan with them on its team
+    other_deps: dict[str, str]  # field role -> a planned departure without them (where the plan has one)
     counter: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
 
     def login(self, username: str) -> TestClient:
@@ -285,6 +306,7 @@ def world(tmp_path_factory) -> World:
     assert link.status_code == 201, link.text
     token = re.search(r"/feeds/([^/]+)\.ics$", link.json()["url"]).group(1)
     dep_id = next(d["id"] for d in plan["departures"] if d["planned"])
+    team_deps, other_deps = _link_field_accounts(svc, plan)
     page = regie.get(f"/scenarios/{sid}/departures/{dep_id}")
     assert page.status_code == 200
     lang = re.search(r"/letter\.(\w+)\.html", page.text).group(1)
@@ -295,11 +317,32 @@ def world(tmp_path_factory) -> World:
     draft_id, _ = make_draft(svc, sid)
     w = World(svc=svc, clients=clients, sid=sid, published_id=published_id, draft_id=draft_id,
               job_id=job.json()["id"], target_user_id=target.json()["id"], dep_id=dep_id, lang=lang,
-              feed_token=token, keys=keys)
+              feed_token=token, keys=keys, team_deps=team_deps, other_deps=other_deps)
     yield w
     for client in clients.values():
         client.close()
     svc.db.dispose()
+
+
+def _team(entry: dict) -> set[str]:
+    return ({f"escort:{e['id']}" for e in entry["escorts"]} | {f"medic:{m['id']}" for m in entry["medics"]}
+            | {f"vehicle:{entry['pickup']['vehicle']}"})
+
+
+def _link_field_accounts(svc, plan: dict) -> tuple[dict[str, str], dict[str, str]]:
+    """The field accounts as people of the published plan: the escort (escort:KMAR-001) is on it; the
+    medic and the driver are linked to a medic (not MED-001, whose feed link the walk keeps) and the
+    vehicle of a planned departure. Per field role: a departure with them on its team, and one without."""
+    planned = [d for d in plan["departures"] if d["planned"]]
+    owners = {ESCORT: "escort:KMAR-001",
+              MEDIC: next(f"medic:{m['id']}" for d in planned for m in d["medics"] if m["id"] != "MED-001"),
+              DRIVER: f"vehicle:{planned[0]['pickup']['vehicle']}"}
+    with svc.db.transaction() as s:
+        for role in (MEDIC, DRIVER):
+            s.execute(update(User).where(User.username == USERNAME[role]).values(owner=owners[role]))
+    team = {role: next(d["id"] for d in planned if owner in _team(d)) for role, owner in owners.items()}
+    other = {role: next((d["id"] for d in planned if owner not in _team(d)), None) for role, owner in owners.items()}
+    return team, {role: dep for role, dep in other.items() if dep is not None}
 
 
 def fingerprint(svc) -> tuple:
@@ -370,7 +413,21 @@ def calls_for(w: World, key: tuple[str, str], principal: str) -> list[Call]:
             else:
                 calls.append(Call(method, url, kind))
         return calls
+    if isinstance(EXPECTED.get(key), OnTeam):
+        # A departure with the principal on its team (field roles; the case readers get the world's),
+        # another departure, and the team's departure in a draft plan (never the team's to read).
+        own = w.team_deps.get(principal, w.dep_id)
+        url_of = lambda dep: template.format(scenario_id=w.sid, dep_id=dep)  # noqa: E731
+        calls = [Call(method, url_of(own), "team" if principal in FIELD else "other"),
+                 Call(method, url_of(own) + f"?plan={w.draft_id}", "other")]
+        if principal in w.other_deps:
+            calls.append(Call(method, url_of(w.other_deps[principal]), "other"))
+        return calls
     url = template.format(**{k: v for k, v in params.items() if "{" + k + "}" in template})
+    if key == ("GET", "/zoeken"):
+        url += f"?q={w.dep_id}"
+    elif key == ("GET", "/uitnodigingen"):
+        url += "?mislukt=0"
 
     if key in {("POST", "/api/scenarios"), ("POST", "/api/book/preview")}:
         kwargs["files"] = {"file": ("matrix.json", demo_scenario_bytes())}
@@ -457,6 +514,15 @@ def test_every_route_has_an_access_decision(world):
     stale = sorted(set(EXPECTED) - routes)
     assert not undecided, f"routes without an access decision in EXPECTED: {undecided}"
     assert not stale, f"EXPECTED names routes the app does not have: {stale}"  # also: routes not enumerated
+
+
+def test_the_walk_reads_itineraries_as_each_field_role_on_and_off_a_team(world):
+    """Every field role is on some departure's team in the published plan (their call is allowed), and
+    the escort and the medic are also refused another departure's (the plan's one vehicle drives all)."""
+    assert set(world.team_deps) == FIELD
+    assert {ESCORT, MEDIC} <= set(world.other_deps)
+    calls = calls_for(world, ("GET", "/scenarios/{scenario_id}/departures/{dep_id}/itinerary.pdf"), ESCORT)
+    assert [c.kind for c in calls] == ["team", "other", "other"]
 
 
 # Reads first, so the writes of the walk (a new import, a publication) come after every read.

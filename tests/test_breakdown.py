@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 import tiny
 from conftest import SHARED
-from tiny import BACK, OUT, flight
+from tiny import flight
 from planner.breakdown import breakdown
 from planner.checker import check_plan
 from planner.outputs import write_outputs

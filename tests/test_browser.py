@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,13 @@ if not os.path.exists(CHROMIUM):
 @pytest.fixture
 def live(tmp_path, monkeypatch):
     """The service on a free port (uvicorn in a thread) and one worker process on the same database."""
+    with serve(tmp_path, monkeypatch) as running:
+        yield running
+
+
+@contextmanager
+def serve(tmp_path, monkeypatch):
+    """What ``live`` yields, for a fixture of a wider scope too (tests/test_accessibility.py)."""
     import uvicorn
 
     from service import make_service
@@ -50,15 +58,17 @@ def live(tmp_path, monkeypatch):
     while not server.started:
         assert time.monotonic() < deadline, "the web server did not start"
         time.sleep(0.05)
-    yield service, base
-    worker.terminate()
     try:
-        worker.wait(20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-    server.should_exit = True
-    thread.join(20)
-    service.db.dispose()
+        yield service, base
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        server.should_exit = True
+        thread.join(20)
+        service.db.dispose()
 
 
 @pytest.fixture
@@ -134,7 +144,7 @@ def test_import_solve_review_publish_and_the_escorts_calendar(live, browser, tmp
     # The board shows the plan.
     page.goto(f"{base}/scenarios/1/board?plan={plan_id}")
     assert page.locator(".lane[data-owner^='escort:']").count() > 0
-    assert page.locator("a.bar").count() > 0
+    assert page.locator(".bar summary").count() > 0
 
     # Publish.
     page.goto(f"{base}/plans/{plan_id}")
@@ -190,7 +200,7 @@ def test_import_solve_review_publish_and_the_escorts_calendar(live, browser, tmp
 
     # A new link retires the old one at once.
     page.click("button:has-text('Nieuwe link maken')")
-    page.wait_for_url(f"{base}/ik?nieuw=1")
+    page.wait_for_url(f"{base}/ik?nieuw=2")  # 2: a new link in place of the old one
     assert page.locator("#feed-url").input_value() != feed_url
     assert httpx.get(feed_url).status_code == 404
 
@@ -443,3 +453,70 @@ def test_a_cancelled_flight_replans_only_its_departures_and_mails_only_their_peo
         assert mailed and mailed <= concerned, (mailed, concerned)
         assert problems == []
         context.close()
+
+
+# --- The planning board on the medium scenario (issue: unreadable beyond a handful of departures) ---
+
+def test_board_on_medium_has_readable_bars_no_sideways_page_and_a_complete_table(live, browser):
+    import json
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from planner.generator import generate
+    from publish_support import make_draft
+    from service import PASSWORD, upload_demo
+
+    service, base = live
+    sid = upload_demo(service.client("regie"), json.dumps(generate("medium", 1)).encode(), "medium.json")["id"]
+    plan_id, plan = make_draft(service, sid)
+    planned = [d for d in plan["departures"] if d["planned"]]
+    missions = sorted({(f"{kind[:-1]}:{m['id']}", d["id"]) for d in planned for kind in ("escorts", "medics")
+                       for m in d[kind]} | {(f"vehicle:{d['pickup']['vehicle']}", d["id"]) for d in planned})
+    ams = ZoneInfo("Europe/Amsterdam")
+    mondays = sorted({(day := datetime.fromisoformat(d["pickup"]["time"]).astimezone(ams).date())
+                      - timedelta(days=day.weekday()) for d in planned})
+    context, page, problems = _watched_page(browser, base)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, base, "regie", PASSWORD)
+    page.wait_for_url(f"{base}/")
+    minimum = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") * 1.6  # --bar-min
+
+    def page_fits() -> bool:
+        return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+    # Week by week: every bar at least the minimum wide, and the page never wider than the window.
+    bars = 0
+    for monday in mondays:
+        page.goto(f"{base}/scenarios/{sid}/board?plan={plan_id}&van={monday.isoformat()}")
+        widths = page.eval_on_selector_all("details.bar > summary", "els => els.map(e => e.getBoundingClientRect().width)")
+        assert widths and min(widths) >= minimum - 0.5, (monday, min(widths or [0]))
+        assert page_fits(), monday
+        bars += len(widths)
+    assert bars >= len(planned)
+
+    # The details of a bar by keyboard: Enter opens them, Escape closes them and returns to the bar.
+    first = page.locator("details.bar > summary").first
+    first.focus()
+    page.keyboard.press("Enter")
+    details = page.locator("details.bar[open] .bar-pop")
+    assert details.is_visible() and "Vertrek" in details.inner_text()
+    page.keyboard.press("Escape")
+    assert page.locator("details.bar[open]").count() == 0
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+    # At 320 px the page still fits: the board scrolls inside its own labelled region.
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"{base}/scenarios/{sid}/board?plan={plan_id}&van={mondays[0].isoformat()}")
+    assert page_fits()
+    region = page.locator(".board-scroll[role=region][tabindex='0']")
+    assert region.evaluate("e => e.scrollWidth > e.clientWidth")
+
+    # The table view lists every mission of the plan, and fits too.
+    page.goto(f"{base}/scenarios/{sid}/board?plan={plan_id}&weergave=tabel")
+    rows = page.eval_on_selector_all("tr[data-owner]", "els => els.map(e => [e.dataset.owner, e.dataset.departures])")
+    assert sorted((owner, dep) for owner, deps in rows for dep in deps.split()) == missions
+    assert page_fits()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page_fits()
+    assert problems == []
+    context.close()

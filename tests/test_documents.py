@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import SHARED
-from test_outputs import _html, exact_plan, exact_scenario, greedy_plan, pdf_text
+from test_outputs import exact_plan, exact_scenario, greedy_plan, pdf_text
 from planner import cli
 from planner.checker import check_plan
 from planner.contact import DEMO_CONTACT, ContactError, PlanningUnit, demo_contact_toml, read_contact

@@ -9,7 +9,7 @@ Every plan is re-checked by the independent checker.
 from __future__ import annotations
 
 import tiny
-from tiny import OUT, departure, escort, exactly, flight, scenario
+from tiny import departure, escort, exactly, flight, scenario
 from planner.checker import check_plan
 from planner.plan import build_plan
 from planner.scenario import parse_scenario

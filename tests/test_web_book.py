@@ -373,7 +373,7 @@ def test_disruption_forms_read_the_home_clock_and_name_every_problem(service):
     assert skipped.status_code == 422 and "de klok springt dan een uur vooruit" in skipped.text
     unknown = client.post(f"/scenarios/{sid}/verstoringen", data={
         "csrf_token": csrf_of(client), "kind": "departure_cancelled", "departure": "BV-BESTAAT-NIET"})
-    assert unknown.status_code == 422 and "Vertrek: a departure id of the scenario" in unescape(unknown.text)
+    assert unknown.status_code == 422 and "Vertrek: een vertrek-id uit het scenario" in unescape(unknown.text)
     broken = client.post(f"/scenarios/{sid}/verstoringen", data={
         "csrf_token": csrf_of(client), "kind": "departure_added", "departure_json": '{"id": "BV-NIEUW-1",'})
     assert broken.status_code == 422 and "Vertrek (JSON): geen geldige JSON" in broken.text

@@ -232,7 +232,7 @@ def test_an_invalid_value_shows_the_field_and_value_keeps_the_form_and_changes_n
     # Renaming through the JSON is refused too.
     renamed = json.loads(dict(json_form["fields"])["json"]) | {"id": "BV-ANDERS"}
     response = post_form(regie, json_form, with_changes(json_form, json=json.dumps(renamed)))
-    assert response.status_code == 422 and "ids cannot be renamed" in response.text
+    assert response.status_code == 422 and "een id kan niet worden hernoemd" in response.text
     after = record(service, "departures", dep)
     assert (after.version, after.data) == (before.version, before.data) and audit_count(service) == audits
 
@@ -346,11 +346,11 @@ def test_adding_a_departure_and_a_refused_one(service, world):
     audits = audit_count(service)
     # An id already in the book is refused, with the field named and the text kept.
     response = post_form(regie, form, with_changes(form, id=new_id))
-    assert response.status_code == 422 and "an id not yet in the planning book" in response.text
+    assert response.status_code == 422 and "een id dat nog niet in het planningsboek staat" in response.text
     assert f'value="{new_id}"' in response.text
     bad = json.loads(dict(form["fields"])["json"]) | {"priority": 9}
     response = post_form(regie, form, with_changes(form, json=json.dumps(bad)))
-    assert response.status_code == 422 and "<td>priority</td>" in response.text and "<code>9</code>" in response.text
+    assert response.status_code == 422 and ">priority</a></td>" in response.text and "<code>9</code>" in response.text
     assert audit_count(service) == audits
     assert world["regie"].get(f"/scenarios/{world['sid']}/departures/nieuw").status_code == 200
     assert service.client("admin").get(f"/scenarios/{world['sid']}/departures/nieuw").status_code == 403

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,8 @@ SOLVER_STATUS = {"OPTIMAL": "optimaal (bewezen)", "FEASIBLE": "geldig plan, niet
                  "GREEDY": "snel eerste plan (niet geoptimaliseerd)"}
 RISK_LABELS = {"none": "geen", "low": "laag", "medium": "midden", "high": "hoog"}
 SEX_LABELS = {"M": "man", "F": "vrouw", "X": "onbekend"}
+VEHICLE_LABELS = {"van": "busje", "ambulance": "ambulance", "car": "auto", "bus": "bus"}
+PAST_PICKUP = "Ophalen ligt in het verleden"
 
 
 class _ScenarioCache:
@@ -96,6 +99,7 @@ class DepartureRow:
     css: str
     pickup: str = ""
     reasons: list[str] = field(default_factory=list)
+    past: bool = False  # planned, but its pickup lies before now or before the planning time
 
 
 def status_of(entry: dict | None, plan: PlanVersion | None) -> tuple[str, str]:
@@ -124,10 +128,12 @@ STATUS_FILTERS = {"gepland": True, "niet-gepland": False}
 
 
 def departure_list(session: Session, scenario_id: int, plan: PlanVersion | None, page: int = 1,
-                   status: str | None = None) -> DepartureList:
-    """One page of the unit's departures in the book's order, with their status in ``plan``."""
+                   status: str | None = None, now: datetime | None = None) -> DepartureList:
+    """One page of the unit's departures in the book's order, with their status in ``plan``
+    (and, given ``now``, which planned pickups lie in the past: ``pickup_in_past``)."""
     row = session.get(ScenarioRow, scenario_id)
     entries = plan_entries(plan)
+    limit = past_limit(session, plan, now) if now is not None and plan is not None else None
     planned_ids = {k for k, e in entries.items() if e.get("planned")}
     counts = {"gepland": len(planned_ids), "niet gepland": len(entries) - len(planned_ids)}
     where = (BookRecord.kind == "departures", BookRecord.unit == row.unit, BookRecord.purged_at.is_(None))
@@ -151,8 +157,75 @@ def departure_list(session: Session, scenario_id: int, plan: PlanVersion | None,
             id=key, kind=derive.DEPARTURE_KIND.get(data.get("kind"), str(data.get("kind"))),
             priority=data.get("priority", 0), country=data.get("destination_country", ""), status=label, css=css,
             pickup=when_text((entry or {}).get("pickup", {}).get("time")) if entry and entry.get("planned") else "",
-            reasons=list((entry or {}).get("reasons_nl") or (entry or {}).get("reasons") or [])))
+            reasons=list((entry or {}).get("reasons_nl") or (entry or {}).get("reasons") or []),
+            past=limit is not None and pickup_in_past(entry, limit)))
     return DepartureList(rows, page, pages, total, counts)
+
+
+# --- Pickups in the past --------------------------------------------------------------------------
+
+def planning_time_of(session: Session, plan: PlanVersion) -> datetime | None:
+    """The planning time a plan was made for: the header it was solved with, else its import's."""
+    text = ((plan.summary or {}).get("header") or {}).get("planning_time")
+    if not text:
+        row = session.get(ScenarioRow, plan.scenario_id)
+        text = (row.header or {}).get("planning_time") if row is not None else None
+    try:
+        return timeutil.parse_instant(text) if text else None
+    except ValueError:
+        return None
+
+
+def past_limit(session: Session, plan: PlanVersion, now: datetime) -> datetime:
+    """A pickup before this instant lies in the past: now, or the plan's planning time if that is later."""
+    planning_time = planning_time_of(session, plan)
+    return max(now, planning_time) if planning_time is not None else now
+
+
+def pickup_in_past(entry: dict | None, limit: datetime) -> bool:
+    """A planned departure whose pickup lies before ``limit`` (see ``past_limit``)."""
+    if not entry or not entry.get("planned"):
+        return False
+    text = (entry.get("pickup") or {}).get("time")
+    try:
+        return bool(text) and timeutil.parse_instant(text) < limit
+    except ValueError:
+        return False
+
+
+def past_pickups(session: Session, plan: PlanVersion | None, now: datetime) -> list[str]:
+    """The ids of the plan's planned departures whose pickup lies in the past."""
+    if plan is None:
+        return []
+    limit = past_limit(session, plan, now)
+    return [e["id"] for e in plan.document.get("departures", []) if pickup_in_past(e, limit)]
+
+
+# --- Names instead of codes -------------------------------------------------------------------------
+
+def vehicle_text(vehicle) -> str:
+    """'busje, 8 zitplaatsen, brancard' for a scenario vehicle."""
+    parts = [VEHICLE_LABELS.get(vehicle.kind, vehicle.kind), f"{vehicle.seats} zitplaatsen"]
+    if vehicle.stretcher:
+        parts.append("brancard")
+    return ", ".join(parts)
+
+
+def departure_names(sc: Scenario, dep: dict, vehicle_id: str | None = None) -> dict[str, str]:
+    """What the departure page prints beside the codes: the reception's name and city, the pickup
+    location's name, the vehicle's description. A code the scenario does not know gives ''."""
+    names = {"reception": "", "location": "", "vehicle": ""}
+    rec = sc.reception.get(dep.get("reception") or "")
+    if rec is not None:
+        city = derive.airport_city(sc, rec.airport)
+        names["reception"] = f"{rec.name}, {city}" if city and city.casefold() not in rec.name.casefold() else rec.name
+    loc = sc.locations.get((dep.get("pickup") or {}).get("location") or "")
+    if loc is not None:
+        names["location"] = loc.name
+    vehicle = sc.vehicles.get(vehicle_id or "")
+    if vehicle is not None:
+        names["vehicle"] = vehicle_text(vehicle)
+    return names
 
 
 # --- Plan summary and diff -------------------------------------------------------------------

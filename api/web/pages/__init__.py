@@ -27,10 +27,12 @@ from planner.errors import ScenarioError, shown
 from ...auth import SESSION_COOKIE, NotLoggedIn, principal_from_cookie
 from ...scenarios import StaleWrite
 from ..board import build_board
+from ..problems_nl import dutch
 from ..render import error_page, page
 from . import admin, board, departures, jobs, own, plans, scenarios, session
 from . import edit, recommend
 from . import disruptions, imports
+from . import invites, search
 from .common import _see_other
 from .own import now
 
@@ -42,7 +44,8 @@ router = APIRouter(include_in_schema=False)
 # In the order the routes were always matched.
 # edit before departures: /scenarios/{id}/departures/nieuw is not the page of a departure 'nieuw'.
 # imports early: /scenarios/import/preview is no scenario's page.
-for _module in (session, scenarios, imports, edit, departures, recommend, board, jobs, plans, own, admin, disruptions):
+for _module in (session, scenarios, imports, edit, departures, recommend, board, jobs, plans, own, admin, disruptions,
+                invites, search):
     router.include_router(_module.router)
 
 
@@ -122,8 +125,13 @@ async def _crash(request: Request, exc: Exception):
 def render_problems(request: Request, exc: ScenarioError) -> HTMLResponse:
     """A rejected import: every problem named (entity, id, field, value, rule); nothing stored."""
     principal = getattr(request.state, "principal", None)
-    problems = [{"entity": p.entity, "id": p.id, "field": p.field, "value": _shown_value(p.value),
-                 "expected": p.expected, "message": str(p)} for p in exc.problems[:1000]]  # a bounded page
+    problems = []
+    for p in exc.problems[:1000]:  # a bounded page
+        # The rule in Dutch where the table knows it (api/web/problems_nl.py); else the English original.
+        expected_nl, translated = dutch(p.expected)
+        problems.append({"entity": p.entity, "id": p.id, "field": p.field, "value": _shown_value(p.value),
+                         "expected": p.expected, "expected_nl": expected_nl, "translated": translated,
+                         "message": str(p)})
     return page(request, "problems.html", principal, status_code=422, problems=problems, total=len(exc.problems))
 
 

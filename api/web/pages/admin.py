@@ -17,6 +17,7 @@ from ...deps import MAX_ID, row_by_id
 from ...models import AuditEntry, Contact, PendingChange, User
 from ...scenarios import StaleWrite
 from ...schemas import ContactIn, UserIn
+from .. import auditview
 from ..render import page
 from .common import _see_other
 
@@ -156,10 +157,5 @@ def audit_page(request: Request, before: int | None = Query(None, ge=1, le=MAX_I
     if more:
         older = "/audit?" + urlencode({k: v for k, v in (("before", entries[-1].id), ("action", action)) if v})
     return page(request, "audit.html", principal, entries=entries, action=action or "", older=older,
-                detail_text=_detail_text)
-
-
-def _detail_text(detail: dict | None) -> str:
-    if not detail:
-        return ""
-    return "; ".join(f"{k}: {v}" for k, v in detail.items())
+                detail_lines=auditview.detail_lines, action_text=auditview.action_text,
+                entity_text=auditview.entity_text)

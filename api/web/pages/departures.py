@@ -15,9 +15,10 @@ from planner.outputs.pdf import html_to_pdf
 
 from ... import scenarios as store
 from ...auth import Principal, db_session, require
-from ...deps import scenario_for
+from ...authz import FIELD_ROLES, on_team
+from ...deps import row_by_id, scenario_for
 from ...models import PlanVersion, ScenarioRow
-from .. import data
+from .. import data, pages
 from ..render import page
 from .common import _DOCUMENT_HEADERS, _plan_for
 
@@ -31,6 +32,29 @@ def _departure(session: Session, principal: Principal, scenario_id: int, dep_id:
         raise HTTPException(404, f"Vertrek {dep_id} bestaat niet in dit scenario")
     plan = _plan_for(session, scenario_id, plan_id)
     entry = data.plan_entries(plan).get(dep_id)
+    return row, record, plan, entry
+
+
+TEAM_ONLY = ("Dit reisplan is alleen voor het team van dit vertrek en de regie. U ziet de reisplannen van de "
+             "vertrekken waarop u bent ingepland onder Mijn planning.")
+
+
+def _itinerary_departure(session: Session, principal: Principal, scenario_id: int, dep_id: str,
+                         plan_id: int | None):
+    """As ``_departure`` for the case readers. A field role reads the itinerary of a departure whose
+    team they are on in its unit's published plan (``authz.on_team``), and of no other plan; every
+    other case is the same refusal, so nothing about other departures or scenarios is disclosed."""
+    if principal.role not in FIELD_ROLES:
+        return _departure(session, principal, scenario_id, dep_id, plan_id)
+    from ...publishing import published_plan
+
+    row = row_by_id(session, ScenarioRow, scenario_id)
+    record = store.get_record(session, scenario_id, "departures", dep_id) if row is not None else None
+    plan = published_plan(session, row.unit) if record is not None else None
+    entry = data.plan_entries(plan).get(dep_id)
+    if plan is None or (plan_id is not None and plan_id != plan.id) or not on_team(principal.role, principal.owner,
+                                                                                    entry):
+        raise HTTPException(403, TEAM_ONLY)
     return row, record, plan, entry
 
 
@@ -50,6 +74,9 @@ def departure_page(request: Request, scenario_id: int, dep_id: str, plan: int | 
     view = None
     if entry and entry.get("planned"):
         _sc, view, _gen, _created = _view(session, row, plan_row, entry)
+    names = data.departure_names(data.scenario(session, row), record.data, view.vehicle_id if view else None)
+    # ``now`` looked up on the package when called: tests replace api.web.pages.now.
+    past = plan_row is not None and data.pickup_in_past(entry, data.past_limit(session, plan_row, pages.now()))
     base = f"/scenarios/{scenario_id}/departures/{quote(dep_id)}"
     query = f"?plan={plan_row.id}" if plan_row is not None else ""
     return page(request, "departure.html", principal, scenario=row, dep=record.data, record=record,
@@ -57,13 +84,14 @@ def departure_page(request: Request, scenario_id: int, dep_id: str, plan: int | 
                 kind_label=derive.DEPARTURE_KIND.get(record.data.get("kind"), record.data.get("kind")),
                 risk_labels=data.RISK_LABELS, sex_labels=data.SEX_LABELS,
                 medic_roles={k: v["nl"] for k, v in derive.MEDIC_ROLE.items()},
-                when=data.when_text, state_labels=data.STATE_LABELS)
+                when=data.when_text, state_labels=data.STATE_LABELS, names=names, past_pickup=past,
+                past_pickup_text=data.PAST_PICKUP)
 
 
 @router.get("/scenarios/{scenario_id}/departures/{dep_id}/itinerary.html")
 def itinerary_html(request: Request, scenario_id: int, dep_id: str, plan: int | None = Query(None, ge=1),
-                   principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
-    row, _record, plan_row, entry = _departure(session, principal, scenario_id, dep_id, plan)
+                   principal: Principal = Depends(require("itinerary.read")), session: Session = Depends(db_session)):
+    row, _record, plan_row, entry = _itinerary_departure(session, principal, scenario_id, dep_id, plan)
     sc, view, generated, _created = _view(session, row, plan_row, entry)
     return HTMLResponse(render_itinerary(sc, view, generated, _contact(request, row, sc)),
                         headers=_DOCUMENT_HEADERS)
@@ -71,8 +99,8 @@ def itinerary_html(request: Request, scenario_id: int, dep_id: str, plan: int | 
 
 @router.get("/scenarios/{scenario_id}/departures/{dep_id}/itinerary.pdf")
 def itinerary_pdf(request: Request, scenario_id: int, dep_id: str, plan: int | None = Query(None, ge=1),
-                  principal: Principal = Depends(require("case.read")), session: Session = Depends(db_session)):
-    row, _record, plan_row, entry = _departure(session, principal, scenario_id, dep_id, plan)
+                  principal: Principal = Depends(require("itinerary.read")), session: Session = Depends(db_session)):
+    row, _record, plan_row, entry = _itinerary_departure(session, principal, scenario_id, dep_id, plan)
     sc, view, generated, created = _view(session, row, plan_row, entry)
     html = render_itinerary(sc, view, generated, _contact(request, row, sc), pdf=True)
     return _pdf(html, f"Reisplan {view.id}", created, f"{view.id} — vertrouwelijk",

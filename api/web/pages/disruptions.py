@@ -27,6 +27,7 @@ from ...auth import Principal, db_session, require
 from ...deps import scenario_for
 from ...models import ScenarioRow
 from .. import data
+from ..problems_nl import dutch
 from ..render import page
 
 router = APIRouter(include_in_schema=False)
@@ -123,7 +124,7 @@ def read_form(kind: str, form: dict, tz: ZoneInfo) -> tuple[dict, str | None]:
             try:
                 value = parse_json_text(text, "vertrek")
             except ScenarioError as exc:
-                errors += [_error("departure_json", f"geen geldige JSON ({p.field}): {p.expected}")
+                errors += [_error("departure_json", f"geen geldige JSON ({p.field}): {dutch(p.expected)[0]}")
                            for p in exc.problems]
             else:
                 if isinstance(value, dict):
@@ -147,11 +148,11 @@ def problem_errors(problems: list[Problem]) -> list[dict]:
     for p in problems[:100]:
         if p.entity == "disruptions":
             name = p.field.split(".")[0] if p.field != "departure.id" else p.field
-            out.append(_error(name, f"{p.expected} (waarde {shown(p.value)})"))
+            out.append(_error(name, f"{dutch(p.expected)[0]} (waarde {shown(p.value)})"))
         else:  # the book after the disruption: an added departure that breaks a rule, say
             where = f"{p.entity}[{p.id}]" if p.id is not None else p.entity
             out.append({"field": "departure_json" if p.entity == "departures" else "",
-                        "text": f"{where}, veld {p.field}: {p.expected} (waarde {shown(p.value)})"})
+                        "text": f"{where}, veld {p.field}: {dutch(p.expected)[0]} (waarde {shown(p.value)})"})
     return out
 
 

@@ -30,6 +30,7 @@ from ...authz import KINDS, REGIE, allowed, write_permission
 from ...deps import expected_version, scenario_for
 from ...models import BookRecord, ScenarioRow
 from .. import data, recordforms
+from ..problems_nl import dutch
 from ..recordforms import FORM_KINDS, KIND_LABELS, FormState
 from ..render import page
 from .common import _see_other
@@ -71,7 +72,7 @@ def _problem_rows(problems: list[Problem], kind: str, key: str) -> list[dict]:
     for p in problems[:500]:  # a bounded page
         own = p.entity == kind and str(p.id) == key
         rows.append({"where": "" if own else f"{p.entity}[{p.id}]" if p.id is not None else p.entity,
-                     "field": p.field, "value": _value(p.value), "expected": p.expected,
+                     "field": p.field, "value": _value(p.value), "expected": dutch(p.expected)[0],
                      "input": recordforms.input_for(str(p.field)) if own else None})
     return rows
 

@@ -9,7 +9,7 @@ from ...auth import Principal, db_session, require
 from ...deps import hidden, row_by_id, scenario_for
 from ...models import PlanVersion, ScenarioRow
 from ...routes.plans import PLAN
-from .. import data, replanning
+from .. import data, pages, replanning
 from ..render import page
 from .common import _see_other
 
@@ -39,7 +39,8 @@ def plan_page(request: Request, plan_id: int, published: int | None = Query(None
                 solver_seconds=data.seconds_text(solver.get("wall_seconds")),
                 diff=data.plan_diff(session, plan), state_labels=data.STATE_LABELS, published=published, sent=sent,
                 outdated=plan.scenario_version != _revision(session), unreachable=_unreachable(session, plan, row),
-                review=replanning.review_for(session, plan, row))
+                review=replanning.review_for(session, plan, row),
+                past_pickups=data.past_pickups(session, plan, pages.now()), past_pickup_text=data.PAST_PICKUP)
 
 
 def _revision(session: Session) -> int:

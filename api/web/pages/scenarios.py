@@ -9,7 +9,7 @@ from ...auth import Principal, db_session, require
 from ...authz import REGIE, allowed
 from ...deps import scenario_for
 from ...models import ScenarioRow, SolveJob
-from .. import data, replanning
+from .. import data, pages, replanning
 from ..render import home_for, page
 from .common import _see_other
 from .jobs import JOB_STATUS, QUICK_SECONDS
@@ -40,13 +40,13 @@ def dashboard(request: Request, scenario: int | None = Query(None, ge=1), page_:
     if selected is not None:
         plan = data.shown_plan(session, selected.id)
         context.update(
-            plan=plan, departures=data.departure_list(session, selected.id, plan, page_, status),
+            plan=plan, departures=data.departure_list(session, selected.id, plan, page_, status, now=pages.now()),
             plans=data.plans_of(session, selected.id, 10),
             jobs=list(session.scalars(select(SolveJob).where(SolveJob.scenario_id == selected.id)
                                       .order_by(SolveJob.id.desc()).limit(5))),
             job_status=JOB_STATUS, state_labels=data.STATE_LABELS, quick_seconds=QUICK_SECONDS,
             default_seconds=request.app.state.settings.solve_time_limit,
-            published_plan=_published(session, selected.unit))
+            published_plan=_published(session, selected.unit), past_pickup_text=data.PAST_PICKUP)
         context["unplanned"], context["unplanned_total"] = replanning.unplanned(plan, UNPLANNED_SHOWN)
     return page(request, "dashboard.html", principal, **context)
 
