@@ -98,7 +98,9 @@ def plan_document(setup: Setup, result: Result, job_id: int, settings: dict, fix
     plan = build_plan(sc, result, generated_at=datetime.now(sc.home_tz),
                       settings={**settings, "job": job_id, "mode": settings.get("mode"), "planning": setup.mode,
                                 "against": setup.previous.id if setup.previous is not None else None,
-                                "held_from": setup.held_from}, fixes=fixes)
+                                "held_from": setup.held_from},
+                      # Asked to stop: the best plan so far is stored at once, without the search for fixes.
+                      fixes=fixes and not result.stopped)
     if setup.held and isinstance(plan["solver"].get("actions"), list):
         # Actions are verified by a re-plan that may move any departure: beside other units' published
         # plans it could count gains that take their people or seats. Not offered there.

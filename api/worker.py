@@ -75,6 +75,9 @@ def run_job(db: Database, job_id: int, settings: Settings, signal_: StopSignal) 
             options, scenario_id, scenario_version = dict(job.options), job.scenario_id, job.scenario_version
             setup = solving.prepare(session, scenario_id, options)
         result = solving.run(setup, solve_options(options, settings, signal_), on_progress=watcher.report)
+        if options.get("fixes") and not result.stopped:  # the search for fixes takes a while: say so
+            watcher.report(Progress("fixes", round(result.wall_seconds, 2), result.objective, result.bound,
+                                    result.gap))
         plan = solving.plan_document(
             setup, result, job_id,
             {"mode": "quick" if options.get("quick") else "cp-sat",

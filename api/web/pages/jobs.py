@@ -21,7 +21,9 @@ JOB_STAGES = {"greedy": "eerste plan (snelle opbouw)", "targeted search": "geric
               "level 4 care": "reistijd medische vertrekken", "level 5 fairness": "eerlijke verdeling",
               "level 1 (is more priority possible?)": "kan er meer prioriteit bij? (bewijs van niveau 1)",
               "level 1 + changes": "zoveel mogelijk prioriteit, zo min mogelijk wijzigingen",
-              "level 2 waiting": "zo vroeg mogelijk", "klaar": "klaar"}
+              "level 2 waiting": "zo vroeg mogelijk",
+              "fixes": "oplossingen zoeken voor wat niet gepland is (elk gecontroleerd met een herplanning)",
+              "klaar": "klaar"}
 LEVEL_NAMES = {"planned_priority": "1 prioriteit", "waiting_hours": "2 wachttijd", "cost_eur": "3 kosten",
                "care_hours": "4 reistijd medisch", "max_escort_missions": "5 verdeling escorts"}
 QUICK_SECONDS = 10.0
