@@ -995,18 +995,13 @@ def write_workbook(scenario: dict, path: str | Path) -> Path:
 # The parameters a new template starts with, and why (the "toelichting" column of its parameters
 # sheet). The numbers are those of the reference scenarios and the spec's example; only
 # visa_required_countries is left empty, since which countries demand a visa is policy, not a default.
-TEMPLATE_PARAMETERS: dict[str, Any] = {
-    "checkin_minutes": 180,
-    "min_connection_minutes": 90,
-    "escorts_by_risk": {"none": 0, "low": 2, "medium": 2, "high": 3},
-    "escort_min_turnaround_minutes": 120,
-    "escort_max_away_hours": 72,
-    "escort_rest_hours": 12,
-    "overnight_cost_eur": 160,
-    "visa_required_countries": [],
-    "stretcher_seats": 6,
-    "max_connections": 1,
-}
+def _template_parameters() -> dict[str, Any]:
+    from ..generator import PARAMETERS  # the reference scenarios' parameters: one place for the numbers
+
+    return {**PARAMETERS, "visa_required_countries": []}
+
+
+TEMPLATE_PARAMETERS: dict[str, Any] = _template_parameters()
 TEMPLATE_PARAMETER_NOTES = {
     "checkin_minutes": "Standaard 180: terugkeerder en begeleiders zijn zoveel minuten voor de eerste vlucht op de "
                        "luchthaven.",
