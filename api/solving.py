@@ -100,11 +100,10 @@ def plan_document(setup: Setup, result: Result, job_id: int, settings: dict, fix
                                 "against": setup.previous.id if setup.previous is not None else None,
                                 "held_from": setup.held_from},
                       # Asked to stop: the best plan so far is stored at once, without the search for fixes.
-                      fixes=fixes and not result.stopped)
-    if setup.held and isinstance(plan["solver"].get("actions"), list):
-        # Actions are verified by a re-plan that may move any departure: beside other units' published
-        # plans it could count gains that take their people or seats. Not offered there.
-        plan["solver"]["actions"] = "skipped: other units' published plans are held"
+                      fixes=fixes and not result.stopped,
+                      # Actions are verified by a re-plan that may move any departure: beside other units'
+                      # published plans it could count gains that take their people or seats. Not offered there.
+                      actions="other units' published plans are held" if setup.held else None)
     plan = own_plan(plan, result, set(setup.held))
     if setup.previous_doc is not None:
         plan["changes"] = plan_changes(setup.own, setup.previous_doc, plan)

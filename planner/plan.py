@@ -17,9 +17,11 @@ PLAN_FORMAT = "vertrekplanner/plan@1"
 
 
 def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = None,
-               settings: dict | None = None, fixes: bool | str = False) -> dict:
+               settings: dict | None = None, fixes: bool | str = False, actions: str | None = None) -> dict:
     """``fixes``: True adds verified fixes to unplanned departures (planner/fixes.py) unless the
-    scenario is at programme scale, "always" adds them at any scale; solve-only callers skip them."""
+    scenario is at programme scale, "always" adds them at any scale; solve-only callers skip them.
+    With fixes, "where to act first" (planner/actions.py) is added too, unless ``actions`` gives the
+    reason it is not (then recorded in its place)."""
     cands, selection = result.candidates, result.selection
     generated_at = generated_at or datetime.now(sc.home_tz)
     by_dep: dict[str, dict] = {}
@@ -82,11 +84,11 @@ def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = Non
         "departures": departures,
     }
     if fixes:
-        _add_fixes(sc, plan, result, fixes)
+        _add_fixes(sc, plan, result, fixes, actions)
     return plan
 
 
-def _add_fixes(sc: Scenario, plan: dict, result: Result, fixes: bool | str) -> None:
+def _add_fixes(sc: Scenario, plan: dict, result: Result, fixes: bool | str, skip_actions: str | None) -> None:
     import time
 
     from .fixes import attach_fixes
@@ -99,6 +101,9 @@ def _add_fixes(sc: Scenario, plan: dict, result: Result, fixes: bool | str) -> N
     outcomes = attach_fixes(sc, plan, result.candidates)
     plan["solver"]["fixes_seconds"] = round(time.perf_counter() - started, 2)
     plan["solver"]["fixes_tried"] = sum(o.tried for o in {id(o): o for o in outcomes.values()}.values())
+    if skip_actions:
+        plan["solver"]["actions"] = f"skipped: {skip_actions}"
+        return
     from .actions import attach_actions  # where to act first: the fixes grouped, each verified by a re-plan
 
     attach_actions(sc, plan, outcomes)
