@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from planner.checker import check_plan
+from planner.plan import unlisted
 from planner.outputs import derive
 from planner.scenario import Scenario, parse_scenario
 
@@ -130,17 +131,12 @@ def plan_scenario(session: Session, plan: PlanVersion) -> Scenario:
     return parse_scenario(book.scenario_view(session, plan.scenario_id, header=(plan.summary or {}).get("header")))
 
 
-ADDED_LATER = ("added after this plan was made", "toegevoegd nadat dit plan gemaakt is")
-
-
 def as_of_now(sc: Scenario, document: dict) -> dict:
     """The plan against the book as it is now: departures added since are listed as not planned, and
     unplanned entries of departures removed since are dropped (a planned one stays, to be refused)."""
-    listed = {d.get("id") for d in document.get("departures", [])}
     kept = [d for d in document.get("departures", []) if d.get("planned") or d.get("id") in sc.departures]
-    added = [{"id": did, "planned": False, "reasons": [ADDED_LATER[0]], "reasons_nl": [ADDED_LATER[1]],
-              "reason_rules": [0]} for did in sc.departures if did not in listed]
-    if not added and len(kept) == len(listed):
+    added = unlisted(sc, document)
+    if not added and len(kept) == len(document.get("departures", [])):
         return document
     return {**document, "departures": kept + added}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from planner.checker import check_plan
-from planner.plan import build_plan
+from planner.plan import ADDED_LATER, NOT_YET, build_plan, unlisted
 from planner.recommend import fit_summary, recommend
 from planner.solve import Result
 
@@ -41,9 +41,7 @@ def base_document(setup: solving.Setup) -> dict:
     plan = {"format": "vertrekplanner/plan@1", "scenario": setup.scenario.name, "departures": []}
     if setup.previous_doc is not None:
         plan = {**setup.previous_doc, "scenario": setup.own.name, "departures": list(setup.previous_doc["departures"])}
-    listed = {d["id"] for d in plan["departures"]}
-    plan["departures"] += [{"id": did, "planned": False, "reasons": ["not yet planned"]}
-                           for did in setup.own.departures if did not in listed]
+    plan["departures"] += unlisted(setup.own, plan, ADDED_LATER if setup.previous_doc is not None else NOT_YET)
     plan["departures"] = [d for d in plan["departures"] if d["id"] in setup.own.departures]
     return plan
 

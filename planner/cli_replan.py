@@ -118,16 +118,14 @@ def cmd_replan(args, console, progress_view, summary) -> int:
 
 def cmd_recommend(args, console) -> int:
     from .checker import check_plan
-    from .plan import build_plan, write_plan
+    from .plan import build_plan, unlisted, write_plan
     from .recommend import fit_summary, recommend
     from .solve import Result
 
     sc = parse_scenario(read_path(args.scenario))
     plan = read_plan(args.plan)
     # A departure added to the scenario after the plan was made is simply not planned in it yet.
-    listed = {d.get("id") for d in plan["departures"] if isinstance(d, dict)}
-    plan["departures"] += [{"id": did, "planned": False, "reasons": ["added after this plan was made"]}
-                           for did in sc.departures if did not in listed]
+    plan["departures"] += unlisted(sc, plan)
     violations = check_plan(sc, plan)
     if violations:
         console.print(f"[bold red]The plan breaks {len(violations)} hard rule(s) against this scenario;[/] "

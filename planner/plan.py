@@ -16,6 +16,18 @@ from .solve import Result
 PLAN_FORMAT = "vertrekplanner/plan@1"
 
 
+ADDED_LATER = ("added after this plan was made", "toegevoegd nadat dit plan gemaakt is")
+NOT_YET = ("not yet planned", "nog niet gepland")
+
+
+def unlisted(sc: Scenario, plan: dict, reason: tuple[str, str] = ADDED_LATER) -> list[dict]:
+    """Entries for the scenario's departures that ``plan`` does not list (added after it was made):
+    not planned, with ``reason`` (English, Dutch), so the plan can be checked against the scenario."""
+    listed = {d.get("id") for d in plan.get("departures", []) if isinstance(d, dict)}
+    return [{"id": did, "planned": False, "reasons": [reason[0]], "reasons_nl": [reason[1]], "reason_rules": [0]}
+            for did in sc.departures if did not in listed]
+
+
 def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = None,
                settings: dict | None = None, fixes: bool | str = False, actions: str | None = None) -> dict:
     """``fixes``: True adds verified fixes to unplanned departures (planner/fixes.py) unless the
