@@ -144,10 +144,13 @@ def planned_priority(sc: Scenario, plan: dict) -> int:
                if e.get("planned") is True and e["id"] in sc.departures)
 
 
-def _replanned(raw: dict, plan: dict, ops: list[dict], options) -> tuple[Scenario, dict] | None:
+def _replanned(raw: dict, plan: dict, ops: list[dict], options, like: Scenario | None = None
+               ) -> tuple[Scenario, dict] | None:
     """The scenario with ``ops`` applied (to a copy), re-planned against ``plan``; None when the
-    patch does not apply or the checker does not accept the new plan."""
+    patch does not apply or the checker does not accept the new plan. ``like`` is the scenario
+    read from ``raw``: what the patch leaves alone is not read again."""
     from .checker import check_plan
+    from .loading.patching import apply_patch_shared
     from .loading.scenario import parse_scenario
     from .plan import build_plan
     from .replan import replan
@@ -157,7 +160,7 @@ def _replanned(raw: dict, plan: dict, ops: list[dict], options) -> tuple[Scenari
     LATER_STAGES = {stage[0] for stage in REPLAN_STAGES[1:]}
 
     try:
-        sc = parse_scenario(jsonpatch.apply_patch(raw, ops))
+        sc = parse_scenario(apply_patch_shared(raw, ops), like=like)
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, ScenarioError):
         return None
     # Only planned priority (and the changes) decide an action's value: the later levels are not waited for.
@@ -178,7 +181,7 @@ def _replanned(raw: dict, plan: dict, ops: list[dict], options) -> tuple[Scenari
 def verify(sc: Scenario, plan: dict, action: Action, options, baseline: int | None = None) -> dict | None:
     """The action as plan.json lists it, with the priority its re-plan gains over the plan (or over
     ``baseline``, what re-planning gains without any change); None when it gains nothing."""
-    done = _replanned(sc.raw, plan, action.patch, options)
+    done = _replanned(sc.raw, plan, action.patch, options, like=sc)
     if done is None:
         return None
     patched, after = done
@@ -206,7 +209,7 @@ def attach_actions(sc: Scenario, plan: dict, outcomes: dict[str, Outcome], optio
     candidates = group_actions(sc, {d: o for d, o in outcomes.items() if o.changes})[:max_actions]
     baseline = None
     if candidates and "planned_priority" not in (plan["solver"].get("proven") or []):
-        done = _replanned(sc.raw, plan, [], options)
+        done = _replanned(sc.raw, plan, [], options, like=sc)
         baseline = planned_priority(*done) if done else None
     verified = [a for a in (verify(sc, plan, c, options, baseline) for c in candidates) if a is not None]
     verified.sort(key=lambda a: (-a["priority_gained"], len(a["patch"]), a["what"]))

@@ -380,22 +380,29 @@ class Candidates:
         return rules.passengers(self.companions_needed(dep))
 
     def _trips(self, members: list[MemberTrip]) -> list[Trip]:
+        """Members of a family picked up at one place share a trip when a vehicle fits them all
+        (rule 11: they *may*); when none does — a stretcher case with more people than an
+        ambulance seats, say — each rides on their own."""
         by_place: dict[str, list[int]] = defaultdict(list)
         for i, m in enumerate(members):
             by_place[m.dep.pickup_location].append(i)
-        largest = max((v.seats for v in self.sc.vehicles.values()), default=0)
         trips = []
         for place, idx in by_place.items():
-            groups = [idx] if sum(self.passengers(members[i].dep) for i in idx) <= largest else [[i] for i in idx]
-            for group in groups:
-                first = members[group[0]]
-                busy = rules.vehicle_busy(first.pickup, first.drive)
-                passengers = sum(self.passengers(members[i].dep) for i in group)
-                stretcher = any(members[i].dep.stretcher for i in group)
-                fits = [v.id for v in self.sc.vehicles.values()
-                        if rules.vehicle_fits(v, passengers, stretcher) and rules.span_in_any(*busy, v.available)]
-                trips.append(Trip(group, place, busy, passengers, stretcher, fits))
+            shared = self._trip(members, idx, place)
+            if shared.vehicles or len(idx) == 1:
+                trips.append(shared)
+            else:
+                trips.extend(self._trip(members, [i], place) for i in idx)
         return trips
+
+    def _trip(self, members: list[MemberTrip], group: list[int], place: str) -> Trip:
+        first = members[group[0]]
+        busy = rules.vehicle_busy(first.pickup, first.drive)
+        passengers = sum(self.passengers(members[i].dep) for i in group)
+        stretcher = any(members[i].dep.stretcher for i in group)
+        fits = [v.id for v in self.sc.vehicles.values()
+                if rules.vehicle_fits(v, passengers, stretcher) and rules.span_in_any(*busy, v.available)]
+        return Trip(group, place, busy, passengers, stretcher, fits)
 
     # --- companions and their returns ------------------------------------------------------
 

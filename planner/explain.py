@@ -88,8 +88,9 @@ def finding_reason(cands: Candidates, f: Finding) -> Reason:
         nl = f"Snelste reis van ophalen tot overdracht duurt {wording.number(shortest, 'nl')} uur; maximaal {limit} uur toegestaan"
         en = f"The fastest journey from pickup to handover takes {wording.number(shortest, 'en')} hours; at most {limit} hours allowed"
     elif code == "reception_closed":
-        nl = f"Opvang {rec.name} ({rec.id}) is gesloten op elk mogelijk overdrachtsmoment ({d['count']} vluchtopties {when_nl})"
-        en = f"Reception {rec.name} ({rec.id}) is closed at every possible handover time ({d['count']} flight options {when_en})"
+        n = d["count"]
+        nl = f"Opvang {rec.name} ({rec.id}) is gesloten op elk mogelijk overdrachtsmoment ({n} {wording.plural(n, 'vluchtoptie', 'vluchtopties')} {when_nl})"
+        en = f"Reception {rec.name} ({rec.id}) is closed at every possible handover time ({n} {wording.plural(n, 'flight option', 'flight options')} {when_en})"
     elif code == "blocked":
         s, e = d["window"]
         tz = sc.home_tz
@@ -101,8 +102,9 @@ def finding_reason(cands: Candidates, f: Finding) -> Reason:
         who_nl = "escort" if d["need"] == 1 else f"{d['need']} escorts"
         who_en = "escort" if d["need"] == 1 else f"{d['need']} escorts"
         if d.get("visa"):
-            nl = f"Geen {who_nl} met geldig visum voor {d['country']} beschikbaar {when_nl}"
-            en = f"No {who_en} with a valid visa for {d['country']} available {when_en}"
+            land_nl, land_en = wording.country(d["country"], "nl"), wording.country(d["country"], "en")
+            nl = f"Geen {who_nl} met geldig visum voor {land_nl} beschikbaar {when_nl}"
+            en = f"No {who_en} with a valid visa for {land_en} available {when_en}"
         else:
             nl = f"Geen {who_nl} beschikbaar {when_nl}"
             en = f"No {who_en} available {when_en}"
@@ -158,24 +160,83 @@ _CONTENTION = {
 }
 
 
+def _holders(cands: Candidates, ledger: Ledger, opt, code: str, detail: dict) -> set[str]:
+    """The planned departures that hold what ``code`` says is taken on ``opt``."""
+    if code in ("seats_full", "airline_cap"):
+        users = ledger.seat_users if code == "seats_full" else ledger.escorted_users
+        return {d for leg in opt.legs if leg.number == detail.get("flight") for d in users.get(leg.id, ())}
+    out: set[str] = set()
+    if code in ("escorts_busy", "medic_busy"):
+        for i, m in enumerate(opt.members):
+            if m.dep.id == detail.get("departure"):
+                for c in (opt.escorts[i] if code == "escorts_busy" else opt.medics[i]):
+                    out.update(ledger.holders(c.companion.id, c.start, c.end + ledger.rest))
+    elif code == "vehicle_busy":
+        for trip in opt.trips:
+            for v in trip.vehicles:
+                out.update(ledger.holders(v, *trip.busy))
+    return out
+
+
+def _named(ids: list[str], lang: str, most: int = 4) -> str:
+    if len(ids) <= most:
+        return wording.listing(ids, lang)
+    rest = len(ids) - most
+    return f"{', '.join(ids[:most])} {'en' if lang == 'nl' else 'and'} {rest} {'andere' if lang == 'nl' else 'more'}"
+
+
 def contention_reasons(cands: Candidates, unit: Unit, ledger: Ledger) -> list[Reason]:
-    """For a unit with options that the plan left out: what the plan took on each option."""
+    """For a unit with options that the plan left out: what the plan took on each option, and
+    which planned departures hold it (with their priority beside this one's)."""
     sc = cands.sc
     causes: dict[str, list[date]] = {}
+    holders: dict[str, set[str]] = {}
     for opt in unit.options:
         _, blocker = try_option(cands, ledger, opt)
         code = blocker[0] if blocker else "still_fits"
         causes.setdefault(code, []).append(rules.local_date(sc, opt.first_departs, opt.legs[0].origin))
+        if blocker:
+            holders.setdefault(code, set()).update(_holders(cands, ledger, opt, code, blocker[1]))
     out = []
+    total = len(unit.options)
     for code, days in sorted(causes.items(), key=lambda kv: -len(kv[1])):
         nl, en = _CONTENTION[code]
         when_nl, when_en = _span(min(days), max(days))
-        out.append(Reason(rule_of(code), code, f"Op alle {len(days)} passende vluchtopties {when_nl}: {nl}",
-                          f"On all {len(days)} fitting flight options {when_en}: {en}"))
+        n = len(days)
+        if n == total == 1:
+            lead_nl, lead_en = f"Op de enige passende vluchtoptie {when_nl}", f"On the only fitting flight option {when_en}"
+        elif n == total:
+            lead_nl, lead_en = f"Op alle {n} passende vluchtopties {when_nl}", f"On all {n} fitting flight options {when_en}"
+        else:
+            lead_nl = f"Op {n} van de {total} passende vluchtopties {when_nl}"
+            lead_en = f"On {n} of the {total} fitting flight options {when_en}"
+        held = sorted(holders.get(code, ()), key=lambda d: (-sc.departures[d].priority, d))
+        if held:
+            mine = unit.priority
+            theirs = sum(sc.departures[d].priority for d in held)
+            nl += (f", door {_named(held, 'nl')} (prioriteit samen {theirs}; dit vertrek "
+                   f"{'samen ' if len(unit.members) > 1 else ''}{mine})")
+            en += (f", by {_named(held, 'en')} (priority {theirs} together; this departure "
+                   f"{'together ' if len(unit.members) > 1 else ''}{mine})")
+        out.append(Reason(rule_of(code), code, f"{lead_nl}: {nl}", f"{lead_en}: {en}"))
     if len(unit.members) > 1:
-        out.append(Reason(rule_of("family"), "family", "Het gezin reist samen of niet: voor alle gezinsleden samen is geen plek",
-                          "The family travels together or not at all: there is no room for all members together"))
+        ids = [d.id for d in unit.members]
+        out.append(Reason(rule_of("family"), "family",
+                          f"Het gezin ({wording.listing(ids, 'nl')}) reist samen of niet: voor alle gezinsleden samen is geen plek",
+                          f"The family ({wording.listing(ids, 'en')}) travels together or not at all: "
+                          f"there is no room for all members together"))
     return out
+
+
+def _about(reason, me: str) -> Reason:
+    """A reason as one family member reads it: another member's finding names that member."""
+    if isinstance(reason, Reason):
+        return reason
+    whose, r = reason
+    if whose == me:
+        return r
+    return Reason(r.rule, r.code, f"Gezinslid {whose} (het gezin reist samen): {r.nl}",
+                  f"Family member {whose} (the family travels together): {r.en}")
 
 
 def unplanned_reasons(cands: Candidates, selection: Selection) -> dict[str, list[Reason]]:
@@ -190,9 +251,9 @@ def unplanned_reasons(cands: Candidates, selection: Selection) -> dict[str, list
         if unit.options:
             reasons = contention_reasons(cands, unit, ledger)
         else:
-            reasons = [finding_reason(cands, f) for f in unit.diagnosis]
+            reasons = [(f.departure, finding_reason(cands, f)) for f in unit.diagnosis]
         reasons = reasons or [Reason(rule_of("unknown"), "unknown", "Geen geldige planning gevonden", "No valid plan found")]
         for dep in unit.members:
-            out[dep.id] = reasons
+            out[dep.id] = [_about(r, dep.id) for r in reasons]
     return out
 

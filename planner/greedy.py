@@ -24,6 +24,15 @@ class Ledger:
         self.escorted = defaultdict(int)
         self.busy: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.rest = rules.rest_minutes(cands.sc)
+        # Who holds what, for the reasons of departures left out: departures per leg seat and
+        # escorted place, and (start, end, departure) per companion and vehicle.
+        self.seat_users: dict[str, list[str]] = defaultdict(list)
+        self.escorted_users: dict[str, list[str]] = defaultdict(list)
+        self.holds: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+
+    def holders(self, who: str, start: int, end: int) -> list[str]:
+        """The departures whose committed spans of ``who`` overlap [start, end)."""
+        return [d for s, e, d in self.holds.get(who, ()) if rules.overlaps(start, end, s, e)]
 
     def free(self, who: str, start: int, end: int) -> bool:
         """No committed span of ``who`` overlaps [start, end).
@@ -46,17 +55,23 @@ class Ledger:
             seats = rules.returnee_seats(self.sc, m.dep)
             for leg in opt.legs:
                 self.seats[leg.id] += seats
+                self.seat_users[leg.id].append(m.dep.id)
                 if chosen.escorts[i]:
                     self.escorted[leg.id] += 1
+                    self.escorted_users[leg.id].append(m.dep.id)
             for c in chosen.escorts[i] + chosen.medics[i]:
                 self._commit_companion(opt, c)
         for trip, vehicle in zip(opt.trips, chosen.vehicles):
             insort(self.busy[vehicle], trip.busy)
+            self.holds[vehicle].append((*trip.busy, opt.members[trip.members[0]].dep.id))
 
     def _commit_companion(self, opt: Option, c: CompanionChoice) -> None:
+        dep = opt.members[c.member].dep.id
         for leg in opt.legs + c.ret:
             self.seats[leg.id] += 1
+            self.seat_users[leg.id].append(dep)
         insort(self.busy[c.companion.id], (c.start, c.end + self.rest))
+        self.holds[c.companion.id].append((c.start, c.end + self.rest, dep))
 
     def swap_return(self, old: CompanionChoice, new: CompanionChoice) -> None:
         """The same companion on the same mission, home by another return."""
@@ -66,6 +81,14 @@ class Ledger:
         for leg in new.ret:
             self.seats[leg.id] += 1
         insort(self.busy[new.companion.id], (new.start, new.end + self.rest))
+        holds = self.holds[old.companion.id]
+        dep = next(d for s, e, d in holds if (s, e) == (old.start, old.end + self.rest))
+        holds.remove((old.start, old.end + self.rest, dep))
+        holds.append((new.start, new.end + self.rest, dep))
+        for leg in old.ret:
+            self.seat_users[leg.id].remove(dep)
+        for leg in new.ret:
+            self.seat_users[leg.id].append(dep)
 
 
 def _scarcity(choice: CompanionChoice) -> tuple:

@@ -223,10 +223,13 @@ ENTITY_KEYS = ("airports", "airlines", "flights", "locations", "vehicles", "esco
                "departures")
 
 
-def _check_texts(problems: list[Problem], data: dict) -> None:
+def _check_texts(problems: list[Problem], data: dict, checked: frozenset[str] = frozenset()) -> None:
     """Every string (values and keys) and every number of the document, extra fields included:
-    text must be storable in PostgreSQL JSONB, publishable on one calendar line, and fit its column."""
+    text must be storable in PostgreSQL JSONB, publishable on one calendar line, and fit its column.
+    The entity sections in ``checked`` are left out (checked before, as they are)."""
     for key, value in data.items():
+        if key in checked:
+            continue
         if key in ENTITY_KEYS and isinstance(value, list):
             id_field = "iata" if key == "airports" else "code" if key == "airlines" else "id"
             for index, record in enumerate(value):
@@ -262,12 +265,35 @@ def _check_node(problems: list[Problem], entity: str, rid: str | None, path: str
         problems.append(Problem(entity, rid, path or "(value)", node, "a finite number (not NaN or Infinity)"))
 
 
-def parse_scenario(data: Any) -> Scenario:
-    """Validate a scenario document and build the typed scenario, or raise ScenarioError."""
+# The other entity sections each section's reading looks at (ids, or the records read from them).
+_READS = {"flights": ("airlines",), "departures": ("locations", "reception")}
+
+
+def _unchanged(data: dict, like: Scenario | None) -> frozenset[str]:
+    """The entity sections of ``data`` that are ``like``'s own lists, by identity."""
+    if like is None or not isinstance(like.raw, dict):
+        return frozenset()
+    return frozenset(k for k in ENTITY_KEYS if isinstance(data.get(k), list) and data[k] is like.raw.get(k))
+
+
+def parse_scenario(data: Any, like: Scenario | None = None) -> Scenario:
+    """Validate a scenario document and build the typed scenario, or raise ScenarioError.
+
+    ``like`` is a scenario read (without problems) from a document ``data`` was derived from
+    without changing it, such as a copy-on-write patched copy (``loading.patching``). An entity
+    section that is ``like.raw``'s own list, by identity, is not checked again, and its records
+    are ``like``'s when the sections it reads are ``like.raw``'s too. The checks across sections
+    all run, so the result (or the problems) equal those of ``parse_scenario(data)``."""
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise ScenarioError([Problem("scenario", None, "", type(data).__name__, "a JSON object")])
-    _check_texts(problems, data)
+    unchanged = _unchanged(data, like)
+    reuse = {k for k in unchanged if all(d in unchanged for d in _READS.get(k, ()))}
+
+    def section(key: str, read: Callable[[], dict]) -> dict:
+        return dict(getattr(like, key)) if key in reuse else read()
+
+    _check_texts(problems, data, unchanged)
     top = _Reader(problems, "scenario", None, data)
     fmt = data.get("format")
     if fmt != SCENARIO_FORMAT:
@@ -277,15 +303,19 @@ def parse_scenario(data: Any) -> Scenario:
     horizon = top.window("horizon")
     parameters = _parameters(problems, data)
 
-    airports = _airports(problems, data)
-    airlines = _airlines(problems, data)
-    locations = _locations(problems, data)
-    vehicles = _vehicles(problems, data)
-    escorts = _companions(problems, data, "escorts")
-    medics = _companions(problems, data, "medics")
-    reception = _reception(problems, data)
-    flights = _flights(problems, data)
-    departures = _departures(problems, data, locations, reception)
+    if "airports" in reuse:  # those listed: need_airport below adds the shipped ones used again
+        listed = {iata for iata, _ in _plain_ids(data, "airports", "iata")}
+        airports = {iata: a for iata, a in like.airports.items() if iata in listed}
+    else:
+        airports = _airports(problems, data)
+    airlines = section("airlines", lambda: _airlines(problems, data))
+    locations = section("locations", lambda: _locations(problems, data))
+    vehicles = section("vehicles", lambda: _vehicles(problems, data))
+    escorts = section("escorts", lambda: _companions(problems, data, "escorts"))
+    medics = section("medics", lambda: _companions(problems, data, "medics"))
+    reception = section("reception", lambda: _reception(problems, data))
+    flights = section("flights", lambda: _flights(problems, data))
+    departures = section("departures", lambda: _departures(problems, data, locations, reception))
 
     def need_airport(entity: str, rid: str, fld: str, iata: Any) -> None:
         if not isinstance(iata, str):
