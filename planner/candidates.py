@@ -275,7 +275,7 @@ class Candidates:
         if not rules.document_valid_on(dep, dep_day):
             return None, ("document", {"day": dep_day})
         if not rules.document_valid_on(dep, arr_day):
-            return None, ("document", {"day": arr_day})
+            return None, ("document", {"day": arr_day, "at": "arrival"})
         if not rules.fit_to_fly_on(dep, arr_day):
             return None, ("fit_to_fly", {"day": arr_day})
         limit = rules.travel_minutes_limit(dep)
@@ -509,7 +509,8 @@ class Candidates:
         """Why no option survived: the checks that dropped itineraries, or what was missing."""
         lead = unit.members[0]
         ranked = sorted(dropped.items(), key=lambda kv: -kv[1]["count"])
-        out = [Finding(code, detail["departure"], detail) for code, detail in ranked]
+        # "only": this check dropped every itinerary examined (none failed anything else first).
+        out = [Finding(code, detail["departure"], detail | {"only": len(ranked) == 1}) for code, detail in ranked]
         if out:
             return out
         # No itinerary at all: find out whether flights exist when leg rules are relaxed.
@@ -545,3 +546,5 @@ def note_drop(dropped: dict[str, dict], code: str, detail: dict) -> None:
         agg["last_day"] = max(agg["last_day"], day)
     if detail.get("minutes") is not None:
         agg["min_minutes"] = min(agg["min_minutes"], detail["minutes"])
+    if detail.get("day") is not None and (agg.get("day") is None or detail["day"] < agg["day"]):
+        agg["day"], agg["at"] = detail["day"], detail.get("at")  # the earliest day it failed on

@@ -49,8 +49,8 @@ def _span(first: date | None, last: date | None) -> tuple[str, str]:
     return f"tussen {f_nl} en {l_nl}", f"between {f_en} and {l_en}"
 
 
-def _dm(day: date) -> str:
-    return f"{day.day:02d}-{day.month:02d}"
+def _dm(day: date, lang: str = "nl") -> str:
+    return wording.day(day, lang)
 
 
 def finding_reason(cands: Candidates, f: Finding) -> Reason:
@@ -72,16 +72,18 @@ def finding_reason(cands: Candidates, f: Finding) -> Reason:
         nl = "Het ophaalvenster ligt buiten de planperiode of vóór het vrijgavemoment"
         en = "The pickup window lies outside the horizon or before the departure is ready"
     elif code == "document":
-        until = _dm(dep.document_valid_until)
         if d.get("day") and d["day"] < dep.document_valid_from:
             nl = f"Reisdocument is pas geldig vanaf {_dm(dep.document_valid_from)}, na de laatste mogelijke vlucht op {_dm(d['last_day'])}"
-            en = f"Travel document is only valid from {_dm(dep.document_valid_from)}, after the last possible flight on {_dm(d['last_day'])}"
+            en = f"Travel document is only valid from {_dm(dep.document_valid_from, 'en')}, after the last possible flight on {_dm(d['last_day'], 'en')}"
+        elif d.get("at") == "arrival":
+            nl = f"Reisdocument verloopt op {_dm(dep.document_valid_until)}, vóór de eerste mogelijke aankomst op {_dm(d['day'])}"
+            en = f"Travel document expires on {_dm(dep.document_valid_until, 'en')}, before the first possible arrival on {_dm(d['day'], 'en')}"
         else:
-            nl = f"Reisdocument verloopt op {until}, vóór de eerste mogelijke vlucht op {_dm(d['first_day'])}"
-            en = f"Travel document expires on {until}, before the first possible flight on {_dm(d['first_day'])}"
+            nl = f"Reisdocument verloopt op {_dm(dep.document_valid_until)}, vóór de eerste mogelijke vlucht op {_dm(d['first_day'])}"
+            en = f"Travel document expires on {_dm(dep.document_valid_until, 'en')}, before the first possible flight on {_dm(d['first_day'], 'en')}"
     elif code == "fit_to_fly":
         nl = f"Fit-to-fly-verklaring geldt tot {_dm(dep.fit_to_fly_until)}, vóór de eerste mogelijke aankomst op {_dm(d['day'])}"
-        en = f"Fit-to-fly declaration is valid until {_dm(dep.fit_to_fly_until)}, before the first possible arrival on {_dm(d['day'])}"
+        en = f"Fit-to-fly declaration is valid until {_dm(dep.fit_to_fly_until, 'en')}, before the first possible arrival on {_dm(d['day'], 'en')}"
     elif code == "travel_time":
         limit = dep.medical.max_travel_hours
         shortest = d["min_minutes"] / 60
@@ -94,8 +96,15 @@ def finding_reason(cands: Candidates, f: Finding) -> Reason:
     elif code == "blocked":
         s, e = d["window"]
         tz = sc.home_tz
-        nl = f"Vertrek geblokkeerd van {timeutil.at(s, tz):%d-%m %H:%M} tot {timeutil.at(e, tz):%d-%m %H:%M}; geen vlucht daarbuiten"
-        en = f"Departure blocked from {timeutil.at(s, tz):%d-%m %H:%M} to {timeutil.at(e, tz):%d-%m %H:%M}; no flight outside it"
+        span_nl = f"{wording.moment(timeutil.at(s, tz), 'nl')} tot {wording.moment(timeutil.at(e, tz), 'nl')}"
+        span_en = f"{wording.moment(timeutil.at(s, tz), 'en')} to {wording.moment(timeutil.at(e, tz), 'en')}"
+        n = d["count"]
+        if d.get("only"):
+            nl = f"Vertrek geblokkeerd van {span_nl}; geen vlucht daarbuiten"
+            en = f"Departure blocked from {span_en}; no flight outside it"
+        else:
+            nl = f"Vertrek geblokkeerd van {span_nl}; {n} {wording.plural(n, 'vluchtoptie valt', 'vluchtopties vallen')} daarin"
+            en = f"Departure blocked from {span_en}; {n} flight {wording.plural(n, 'option falls', 'options fall')} in it"
     elif code in ("pickup_window", "horizon"):
         nl, en = "Geen vlucht past in het ophaalvenster en de planperiode", "No flight fits the pickup window and the horizon"
     elif code == "escort_shortage":

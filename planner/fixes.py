@@ -340,6 +340,8 @@ def verified_fixes(sc: Scenario, plan: dict, lead: str, seen: dict[frozenset[Cha
             kinds_done.add(change.kind)
             out.fixes.append(_fix([change]))
             out.changes.append((change,))
+            out.say(min(change.rules), f"Planbaar met één wijziging (nagerekend): {change.nl}",
+                    f"Plannable with one change (verified): {change.en}")
     if not out.fixes:
         # Pairs and triples first; else the smallest larger combination found, once.
         larger = _order([cs for size, sets in by_size.items() if size > 3 for cs in sets])[:1]
@@ -381,11 +383,18 @@ def attach_fixes(sc: Scenario, plan: dict, cands: Candidates) -> dict[str, Outco
         if not all(i in entries for i in ids):
             continue
         outcome = room_fixes(sc, plan, ids) if unit.options else unit_fixes(sc, plan, unit)
+        lifted = {r for fix in outcome.fixes for r in fix["rules"]}
         for i in ids:
             e = entries[i]
             e["fixes"] = outcome.fixes
             if outcome.replaces:
                 e["reasons"], e["reasons_nl"], e["reason_rules"] = [], [], []
+            elif lifted and not unit.options:
+                # The candidate builder named the first check that failed; a verified fix shows
+                # which rules really hold it back: the reasons of other rules were not the obstacle.
+                keep = [k for k, r in enumerate(e.get("reason_rules", [])) if r in lifted]
+                for key in ("reasons", "reasons_nl", "reason_rules"):
+                    e[key] = [e[key][k] for k in keep]
             e.setdefault("reasons", []).extend(outcome.reasons)
             e.setdefault("reasons_nl", []).extend(outcome.reasons_nl)
             e.setdefault("reason_rules", []).extend(outcome.reason_rules)
