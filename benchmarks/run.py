@@ -1,6 +1,7 @@
 """`make bench`: plans the reference scenarios with fixed time limits and writes RESULTS.md,
-times all outputs of the eu quick plan (``benchmarks/outputs.py``, section "Outputs"),
-then runs the service benchmarks (``benchmarks/service.py``: feeds under load, scenario import,
+times all outputs of the eu quick plan (``benchmarks/outputs.py``, section "Outputs"), re-plans
+(section "Re-planning"), diagnoses the unplanned departures with verified fixes (``benchmarks/fixes.py``,
+section "Fixes"; ``--fixes-only`` runs just that), then runs the service benchmarks (``benchmarks/service.py``: feeds under load, scenario import,
 publishing) and appends their "Service" section. ``--skip-service`` / ``--service-only`` run one part;
 the other part's section already in RESULTS.md is kept.
 
@@ -145,6 +146,51 @@ def replanning() -> str:
         *rows, ""])
 
 
+FIXES = ("large", "eu")  # diagnosis targets: large < 60 s, eu < 300 s
+
+
+def fixes_section() -> str:
+    """Diagnosis with verified fixes for every unplanned departure of the quick plan, and how many
+    fixes work when re-applied independently (``benchmarks/fixes.py``): the section "Fixes"."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in FIXES:
+            path, _ = scenario_path(size, Path(tmp))
+            out = subprocess.run([sys.executable, str(HERE / "fixes.py"), str(path), "--recheck", "60"],
+                                 capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            share = 100 * r["with_fix"] / r["unplanned"] if r["unplanned"] else 100
+            works = 100 * r["works"] / r["rechecked"] if r["rechecked"] else 100
+            sizes = ", ".join(f"{n}: {k}" for n, k in sorted(r["fix_sizes"].items(), key=lambda kv: int(kv[0])))
+            rows.append(f"| {size} | {r['unplanned']} of {r['departures']} | {r['with_fix']} ({share:.0f} %) | "
+                        f"{r['fixes']} ({sizes}) | {r['diagnosis_seconds']} | {r['works']} of {r['rechecked']} "
+                        f"({works:.0f} %) | {r['peak_rss_mb']:,} |")
+    return "\n".join([
+        "## Fixes", "",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on: {hardware()}. Per scenario, in one process "
+        "(`benchmarks/fixes.py`): the quick plan, then the diagnosis with verified fixes of every unplanned "
+        "departure (`attach_fixes`, as `plan` runs it; wall seconds). Then up to 60 of the fixes, spread "
+        "evenly, are applied with `jsonpatch` to a fresh copy of the scenario and re-planned against the plan "
+        "(underway kept, the others preferred as they were; greedy, then CP-SAT with 30 s where the greedy one "
+        "does not plan it); a fix *works* when its departure "
+        "is planned and the checker accepts the re-plan. *fields changed: fixes* counts fixes by the number "
+        "of fields their patch changes. Targets: large < 60 s, eu < 300 s, ≥ 80 % of unplanned with a fix, "
+        "≥ 95 % of fixes working.", "",
+        "| scenario | unplanned | with a fix | fixes (fields changed: fixes) | diagnosis s | work when re-applied | peak MB |",
+        "|---|---|---|---|---|---|---|",
+        *rows, ""])
+
+
+def replace_section(text: str, title: str, section: str) -> str:
+    """``text`` with its section ``## title`` (up to the next ``## ``) replaced, or ``section`` appended."""
+    head = f"## {title}\n"
+    if head not in text:
+        return text.rstrip("\n") + "\n\n" + section
+    start = text.index(head)
+    nxt = text.find("\n## ", start + len(head))
+    return text[:start] + section.rstrip("\n") + "\n" + ("" if nxt < 0 else text[nxt:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="small,medium,large,eu")
@@ -152,12 +198,16 @@ def main() -> None:
     part = parser.add_mutually_exclusive_group()
     part.add_argument("--skip-service", action="store_true", help="only the solver benchmarks")
     part.add_argument("--service-only", action="store_true", help="only the service benchmarks (benchmarks/service.py)")
+    part.add_argument("--fixes-only", action="store_true", help="only the section Fixes (benchmarks/fixes.py)")
     parser.add_argument("--service-args", default="", help="passed on to benchmarks/service.py, e.g. '--db sqlite'")
     args = parser.parse_args()
     out = Path(args.out)
     solver_text, service_text = split_results(out.read_text(encoding="utf-8") if out.exists() else "")
+    if args.fixes_only:
+        write_results(out, replace_section(solver_text, "Fixes", fixes_section()), service_text)
+        return
     if not args.service_only:
-        solver_text = solver(args) + "\n" + outputs() + "\n" + replanning()
+        solver_text = solver(args) + "\n" + outputs() + "\n" + replanning() + "\n" + fixes_section()
         write_results(out, solver_text, service_text)
     if not args.skip_service:
         service_text = service(shlex.split(args.service_args))

@@ -25,18 +25,20 @@ from .candidates import Candidates, MemberTrip, Unit
 from .domain import Departure, Scenario
 from .errors import ScenarioError
 from .itineraries import search
-from .remedies import (Change, Doc, confirm, deadline, document, fit_to_fly, pickup_window, plan_missions,
-                       reception_open, recruit, seats, skill_for, stretcher, travel_time, visas_for)
-from .rulebook import COMPANIONS, DOCUMENTS, ESCORTS, ITINERARY, MEDICAL, MINORS, STRUCTURE, TIMING, VEHICLES
+from .parallel import run_all
+from .remedies import (Change, Doc, confirm, deadline, document, fit_to_fly, mission_limit, pickup_window,
+                       plan_missions, reception_open, recruit, seats, skill_for, stretcher, travel_time, visas_for)
+from .rulebook import DOCUMENTS, ESCORTS, ITINERARY, MEDICAL, MINORS, STRUCTURE, TIMING, VEHICLES
 
 MAX_ITINERARIES = 400  # per unit, earliest first: enough to find the near changes
+STAFFED_ITINERARIES = 40  # per unit, of those: whose team, medic and vehicles are examined
 SINGLE_TRIES = 8  # verifications of single changes per unit
 COMBO_TRIES = 4  # verifications per combination size
 MAX_FIXES = 3  # reported per departure, at most one per kind of change
 # Kinds in the order a regievoerder can act on them; timing is the departure's own frame, changed last.
 KIND_RANK = {"confirm": 0, "document": 1, "fit_to_fly": 1, "closed_date": 2, "hours": 2, "visa": 2,
              "skill": 2, "staff": 2, "vehicle": 2, "seats": 3, "stretcher": 3, "travel_time": 3,
-             "pickup_window": 4, "deadline": 4}
+             "pickup_window": 4, "deadline": 4, "mission_limit": 5}
 
 
 @dataclass
@@ -77,9 +79,10 @@ def _origins(sc: Scenario, members: list[Departure]) -> dict[str, tuple[int, int
     return {a: w for a, w in out.items() if w[0] <= w[1]}
 
 
-def _needs(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, why: Counter) -> frozenset[Change] | None:
-    """Every change this itinerary needs, or None when something no fix here changes rules it out
-    (then counted in ``why``, by the codes of ``BEYOND``)."""
+def _needs(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, why: Counter):
+    """The changes this itinerary needs for the returnees' own rules and its flights, with the
+    members' trips; or None when something no fix here changes rules it out (then counted in
+    ``why``, by the codes of ``BEYOND``). Staffing comes after (``_staffing``): it is the costly part."""
     sc = cands.sc
 
     def beyond(code: str) -> None:
@@ -120,7 +123,18 @@ def _needs(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, why: Count
     needed = _legs_need(doc, sc, unit, legs)
     if needed is None:
         return beyond("route")
-    changes |= needed
+    return frozenset(changes | needed), trips
+
+
+def _staffing(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, trips, own: frozenset[Change],
+              why: Counter) -> frozenset[Change] | None:
+    """``own`` (the itinerary's own changes) with what its team, medic and vehicles need."""
+    sc = cands.sc
+    changes = set(own)
+
+    def beyond(code: str) -> None:
+        why[code] += 1
+
     option = cands._option(unit, -1, legs, trips)
     for i, m in enumerate(option.members):
         dep = m.dep
@@ -132,7 +146,10 @@ def _needs(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, why: Count
             change = _staff(doc, cands, busy, legs, m.pickup, others, need - len(pool), "escorts",
                             lambda p: all(meets(p) for meets in demands))
             if change is None:
-                return beyond("no_return" if not _home_in_time(cands, legs, m.pickup, others) else "escorts_busy")
+                hours = _hours_home(cands, legs, m.pickup, others)
+                if hours is None:
+                    return beyond("escorts_busy")
+                change = mission_limit(doc, sc, hours)
             changes.add(change)
         elif need:
             lacks = [n for n, meets in rules.team_demands(dep, need) if not any(meets(c) for c in pool)]
@@ -145,7 +162,10 @@ def _needs(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, why: Count
             qualified = [p for p in sc.medics.values() if rules.medic_qualifies(p, dep)]
             change = _staff(doc, cands, busy, legs, m.pickup, qualified, 1, "medics")
             if change is None:
-                return beyond("no_return" if not _home_in_time(cands, legs, m.pickup, qualified) else "medic_busy")
+                hours = _hours_home(cands, legs, m.pickup, qualified)
+                if hours is None:
+                    return beyond("medic_busy")
+                change = mission_limit(doc, sc, hours)
             changes.add(change)
     if any(not trip.vehicles for trip in option.trips):
         return beyond("no_vehicle")
@@ -165,14 +185,22 @@ def _staff(doc: Doc, cands: Candidates, busy: dict, legs, pickup: int, people, c
     return change
 
 
-def _home_in_time(cands: Candidates, legs, pickup: int, people) -> bool:
-    """Whether any of ``people`` has a return at all that ends the mission within the time away."""
+def _hours_home(cands: Candidates, legs, pickup: int, people) -> int | None:
+    """When none of ``people`` has a return at all within the time away: the whole hours the
+    mission would take on the earliest return (any base); None when a return within it exists
+    (then the people are kept out by something else) or none is found up to the horizon."""
     sc = cands.sc
+    away = rules.max_away_minutes(sc)
+    earliest = legs[-1].arrives + rules.turnaround_minutes(sc)
+    ends = []
     for base in sorted({p.base for p in people}):
-        rets = cands.returns(legs[-1].dest, base, legs[-1].arrives + rules.turnaround_minutes(sc))
-        if rets and rules.mission_end(rets[0]) <= pickup + rules.max_away_minutes(sc):
-            return True
-    return False
+        if any(rules.mission_end(r) <= pickup + away for r in cands.returns(legs[-1].dest, base, earliest)):
+            return None
+        later = next(search(cands.index, {legs[-1].dest: (earliest, sc.horizon[1])}, base, sc.horizon[1],
+                            lambda f: True, rules.max_legs(sc), cands.max_layover), None)
+        if later is not None:
+            ends.append(rules.mission_end(later))
+    return -(-(min(ends) - pickup) // 60) if ends else None
 
 
 def _legs_need(doc: Doc, sc: Scenario, unit: Unit, legs) -> set[Change] | None:
@@ -274,20 +302,24 @@ def unit_fixes(sc: Scenario, plan: dict, unit: Unit) -> Outcome:
         found.append(legs)
     found.sort(key=lambda legs: (legs[0].departs, legs[-1].arrives))
     why: Counter = Counter()
+    own = []
     for legs in found[:MAX_ITINERARIES]:
         needs = _needs(doc, cands, mine, busy, legs, why)
+        if needs is not None:
+            own.append((legs, *needs))
+    # Staffing is examined for the itineraries that need the fewest changes of their own, earliest first.
+    own.sort(key=lambda o: (len(o[1]), o[0][0].departs))
+    for legs, changes, trips in own[:STAFFED_ITINERARIES]:
+        needs = _staffing(doc, cands, mine, busy, legs, trips, changes, why)
         if needs and needs not in seen:
             seen[needs] = legs[0].departs
     if not seen:
-        _beyond(sc, out, why, min(len(found), MAX_ITINERARIES))
+        _beyond(sc, out, why, sum(why.values()))
     return verified_fixes(sc, plan, lead.id, seen, out)
 
 
 # What rules out every itinerary, whatever the scenario's records say: (rule, Dutch, English).
 BEYOND = {
-    "no_return": (COMPANIONS, "geen terugvlucht brengt een escort of medicus binnen {away} uur na het ophalen weer "
-                  "thuis (de grens van een missie)",
-                  "no return flight brings an escort or medic home within {away} hours of the pickup (the mission limit)"),
     "escorts_busy": (ESCORTS, "alle escorts die mee zouden kunnen, zijn dan al op een andere missie of in rust",
                      "every escort who could go is on another mission or resting then"),
     "medic_busy": (MEDICAL, "alle medici die mee zouden kunnen, zijn dan al op een andere missie of in rust",
@@ -340,6 +372,12 @@ def verified_fixes(sc: Scenario, plan: dict, lead: str, seen: dict[frozenset[Cha
             kinds_done.add(change.kind)
             out.fixes.append(_fix([change]))
             out.changes.append((change,))
+            if change.kind == "mission_limit":
+                was, hours = sc.parameters.escort_max_away_hours, change.key[1]
+                out.say(min(change.rules), f"Geen terugvlucht brengt een escort of medicus binnen {was} uur na het "
+                        f"ophalen weer thuis; de eerste na {hours} uur",
+                        f"No return flight brings an escort or medic home within {was} hours of the pickup; "
+                        f"the first one after {hours} hours")
             out.say(min(change.rules), f"Planbaar met één wijziging (nagerekend): {change.nl}",
                     f"Plannable with one change (verified): {change.en}")
     if not out.fixes:
@@ -369,27 +407,44 @@ def verified_fixes(sc: Scenario, plan: dict, lead: str, seen: dict[frozenset[Cha
     return out
 
 
+# What forked workers examine (planner/parallel.py): inherited at the fork, never pickled.
+_WORK: tuple[Scenario, dict, list[Unit]] | None = None
+
+
+def _examine(index: int) -> Outcome:
+    from .contention import unit_fixes as room_fixes  # it builds on this module
+
+    sc, plan, units = _WORK
+    unit = units[index]
+    return room_fixes(sc, plan, [d.id for d in unit.members]) if unit.options else unit_fixes(sc, plan, unit)
+
+
 def attach_fixes(sc: Scenario, plan: dict, cands: Candidates) -> dict[str, Outcome]:
     """Add ``fixes`` to every unplanned departure of ``plan``, and the reasons that say when no
     single change is enough or none was found: for a departure without a lawful option, the
     changes its itineraries need (this module); for one that lost out to others, the room that
     would let it in beside them (planner/contention.py)."""
-    from .contention import unit_fixes as room_fixes  # it builds on this module
-
+    global _WORK
     entries = {e["id"]: e for e in plan["departures"] if not e.get("planned")}
+    todo = [u.index for u in cands.units if all(d.id in entries for d in u.members)]
+    _WORK = (sc, plan, cands.units)
+    try:  # units are examined independently, each against the same plan: spread over the cores
+        found = run_all(_examine, todo)
+    finally:
+        _WORK = None
     outcomes: dict[str, Outcome] = {}
-    for unit in cands.units:
+    for index, outcome in zip(todo, found):
+        unit = cands.units[index]
         ids = [d.id for d in unit.members]
-        if not all(i in entries for i in ids):
-            continue
-        outcome = room_fixes(sc, plan, ids) if unit.options else unit_fixes(sc, plan, unit)
-        lifted = {r for fix in outcome.fixes for r in fix["rules"]}
+        # A mission limit says itself what holds the departure back (no return in time).
+        lifted = {r for fix, changes in zip(outcome.fixes, outcome.changes) for r in fix["rules"]
+                  if not any(c.kind == "mission_limit" for c in changes)}
         for i in ids:
             e = entries[i]
             e["fixes"] = outcome.fixes
             if outcome.replaces:
                 e["reasons"], e["reasons_nl"], e["reason_rules"] = [], [], []
-            elif lifted and not unit.options:
+            elif outcome.fixes and not unit.options:
                 # The candidate builder named the first check that failed; a verified fix shows
                 # which rules really hold it back: the reasons of other rules were not the obstacle.
                 keep = [k for k, r in enumerate(e.get("reason_rules", [])) if r in lifted]

@@ -373,3 +373,15 @@ def stretcher(doc: Doc, sc: Scenario, flight_id: str) -> Change:
                   f"bij {leg.carrier} aanvragen",
                   f"ask {leg.carrier} for a stretcher place on {leg.number} of {wording.day(day, 'en')} "
                   f"({leg.origin}→{leg.dest})")
+
+
+def mission_limit(doc: Doc, sc: Scenario, hours: int) -> Change:
+    """No return brings anyone home within the time away (rule 7): the limit it would take. A
+    scenario parameter, so it holds for every mission: the words say it is KMar's exception to make."""
+    was = sc.parameters.escort_max_away_hours
+    return Change("mission_limit", ("mission_limit", hours), (COMPANIONS,),
+                  ({"op": "replace", "path": "/parameters/escort_max_away_hours", "value": hours},),
+                  f"max. missieduur van escorts en medici {hours} uur in plaats van {was} (alleen met een "
+                  f"uitzondering van de KMar; de eerste terugvlucht is pas dan thuis)",
+                  f"max. mission time of escorts and medics {hours} hours instead of {was} (only with an exception "
+                  f"by the KMar; the first return gets home only then)")

@@ -7,8 +7,6 @@ scenario as given — lets a re-plan held against the plan plan D2 too, with the
 """
 from __future__ import annotations
 
-import copy
-
 import jsonpatch
 from test_fixes import entry, plan_with_fixes, replanned_with
 from tiny import JANUARY, departure, escort, flights_with, medic, scenario, OUT
@@ -77,21 +75,34 @@ def test_a_family_too_big_for_one_ambulance_rides_in_two_vehicles():
     assert d1["pickup"]["vehicle"] == "AMB-1" and d2["pickup"]["vehicle"] == "BUS-1"
 
 
-def test_no_return_within_the_mission_limit_is_said_and_replaces_the_first_guess():
-    """The only return lands 20 h after the pickup; missions may last 12 h. No visa, roster or
-    skill would change that, and the reason says so instead of naming a shortage of escorts."""
+def test_no_return_within_the_mission_limit_is_said_and_its_fix_is_the_limit():
+    """The only return lands 22 h after the pickup (07:30 to 05:30 next day); missions may last
+    12 h. No visa, roster or skill would change that: the reason says so instead of naming a
+    shortage of escorts, and the one fix is the limit (KMar's exception to make)."""
     doc = scenario(parameters={"escort_max_away_hours": 12})
     plan = plan_with_fixes(doc)
     d1 = entry(plan, "D1")
-    assert not d1["planned"] and d1["fixes"] == []
-    assert d1["reasons_nl"][0] == ("Bij de enige vluchtcombinatie: geen terugvlucht brengt een escort of medicus "
-                                   "binnen 12 uur na het ophalen weer thuis (de grens van een missie)"), d1["reasons_nl"]
-    assert d1["reason_rules"][0] == 7
-    assert not any("escort" in r.lower() and "beschikbaar" in r for r in d1["reasons_nl"])
-    # and it is true: with a longer limit the same scenario plans it
-    longer = copy.deepcopy(doc)
-    jsonpatch.apply_patch(longer, [{"op": "replace", "path": "/parameters/escort_max_away_hours", "value": 48}],
-                          in_place=True)
-    sc = parse_scenario(longer)
+    assert not d1["planned"]
+    assert d1["reasons_nl"][0] == ("Geen terugvlucht brengt een escort of medicus binnen 12 uur na het ophalen "
+                                   "weer thuis; de eerste na 22 uur"), d1["reasons_nl"]
+    assert set(d1["reason_rules"]) == {7}
+    assert not any("beschikbaar" in r for r in d1["reasons_nl"]), d1["reasons_nl"]
+    (fix,) = d1["fixes"]
+    assert fix["patch"] == [{"op": "replace", "path": "/parameters/escort_max_away_hours", "value": 22}]
+    assert "max. missieduur van escorts en medici 22 uur in plaats van 12" in fix["what_nl"]
+    assert entry(replanned_with(doc, plan, fix), "D1")["planned"] is True
+    # and 21 hours would not do
+    shorter = jsonpatch.apply_patch(doc, [{"op": "replace", "path": "/parameters/escort_max_away_hours", "value": 21}])
+    sc = parse_scenario(shorter)
     from planner.plan import build_plan
-    assert entry(build_plan(sc, solve(sc, OPTIONS)), "D1")["planned"] is True
+    assert entry(build_plan(sc, solve(sc, OPTIONS)), "D1")["planned"] is False
+
+
+def test_a_vehicle_too_small_for_the_ride_is_said():
+    """A stretcher case with two escorts and a nurse needs four seats; the ambulance has three."""
+    doc = scenario(departures=[departure(medical={"stretcher": True})],
+                   vehicles=[VEHICLES[0] | {"seats": 3}])
+    d1 = entry(plan_with_fixes(doc), "D1")
+    assert not d1["planned"] and d1["fixes"] == []
+    assert d1["reasons_nl"][0].startswith("Bij de enige vluchtcombinatie: geen voertuig heeft plaats voor de rit"), d1
+    assert d1["reason_rules"][0] == 11

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from conftest import SHARED as SCENARIOS
 from planner.checker import check_plan
 from planner.outputs import pdf as pdf_module
-from planner.outputs import parallel
+from planner import parallel
 from planner.outputs import write_outputs
 from planner.plan import build_plan
 from planner.scenario import Scenario, parse_scenario

@@ -2,8 +2,9 @@
 
 ``apply_patch_shared`` gives what ``jsonpatch.apply_patch`` gives, copies only the containers on
 the way to what a patch touches, shares the rest with the document and never changes it.
-``parse_scenario(patched, like=base)`` reuses the records of the sections the patch left alone
-and gives exactly what a fresh ``parse_scenario(patched)`` gives, problems included.
+``parse_scenario(patched, like=base)`` reuses the records the patch left alone (whole sections,
+or the other records of a section when one record changed) and gives exactly what a fresh
+``parse_scenario(patched)`` gives, problems and the order of the records included.
 """
 from __future__ import annotations
 
@@ -134,8 +135,9 @@ def _same_result(base_doc: dict, ops: list[dict]):
     assert not isinstance(fresh, list), fresh
     for name in FIELDS:
         assert getattr(quick, name) == getattr(fresh, name), name
-    for name in ENTITY_KEYS:  # never a container of base's
+    for name in ENTITY_KEYS:  # never a container of base's, and in document order, as a fresh parse reads them
         assert getattr(quick, name) is not getattr(base, name)
+        assert list(getattr(quick, name)) == list(getattr(fresh, name)), name
     assert quick.raw is patched
     return quick
 
@@ -153,6 +155,13 @@ TINY_CASES = {
     "reception hours": [{"op": "replace", "path": "/reception/0/open/thu", "value": ["06:00", "23:00"]}],
     "reception closed": [{"op": "remove", "path": "/reception/0/open/thu"}],
     "flight seats": [{"op": "replace", "path": "/flights/0/seats", "value": 3}],
+    "flight stretcher": [{"op": "replace", "path": "/flights/1/stretcher", "value": True}],
+    "two flights and a departure": [{"op": "replace", "path": "/flights/0/seats", "value": 2},
+                                    {"op": "replace", "path": "/flights/1/cancelled", "value": True},
+                                    {"op": "replace", "path": "/departures/0/priority", "value": 1}],
+    "departure and its reception": [{"op": "replace", "path": "/departures/0/travel_document/valid_from",
+                                     "value": "2026-12-01"},
+                                    {"op": "replace", "path": "/reception/0/open/mon", "value": ["09:00", "17:00"]}],
     "escort visa": [{"op": "add", "path": "/escorts/1/visas/GH", "value": "2027-06-30"}],
     "escort added": [{"op": "add", "path": "/escorts/-", "value": escort("E3", base="ACC")}],
     "escort skill": [{"op": "add", "path": "/escorts/1/skills/-", "value": "minors"}],
@@ -168,6 +177,16 @@ TINY_CASES = {
     "bad text": [{"op": "replace", "path": "/escorts/0/name", "value": "line\nbreak"}],
     "bad visa": [{"op": "add", "path": "/escorts/1/visas/GH", "value": "soon"}],
     "bad parameter": [{"op": "replace", "path": "/parameters/checkin_minutes", "value": -5}],
+    "unknown carrier": [{"op": "replace", "path": "/flights/0/carrier", "value": "XX"}],
+    "duplicate flight id": [{"op": "replace", "path": "/flights/1/id", "value": "KL587-20270107"}],
+    "flights swapped": [{"op": "move", "from": "/flights/0", "path": "/flights/1"}],
+    "flight given another id": [{"op": "replace", "path": "/flights/0/id", "value": "KL999-20270107"}],
+    "flight not an object": [{"op": "replace", "path": "/flights/0", "value": 5}],
+    "bad flight text": [{"op": "replace", "path": "/flights/1/number", "value": "KL\u0000588"}],
+    "bad flight times": [{"op": "replace", "path": "/flights/0/arrives", "value": "2027-01-07T09:00:00+01:00"}],
+    "departure given another id": [{"op": "replace", "path": "/departures/0/id", "value": "D9"}],
+    "airline code changed": [{"op": "replace", "path": "/airlines/0/code", "value": "XX"}],
+    "vehicle seats": [{"op": "replace", "path": "/vehicles/0/seats", "value": 0}],
 }
 
 
@@ -220,7 +239,10 @@ def _generated() -> dict:
 
 GENERATED_CASES = ("document validity", "reception hours", "reception confirmed", "flight seats", "escort visa",
                    "escort added", "medic removed", "unknown reception", "airline removed", "airport removed",
-                   "reception at another airport")
+                   "reception at another airport", "flight stretcher", "unknown carrier", "duplicate flight id",
+                   "flights swapped", "flight given another id", "bad flight text", "two flights and a departure",
+                   "departure and its reception", "departure given another id", "airline code changed",
+                   "airport time zone", "airport connection time", "bad departure text")
 
 
 def _generated_cases() -> dict[str, list[dict]]:
@@ -240,6 +262,24 @@ def _generated_cases() -> dict[str, list[dict]]:
         "airline removed": [{"op": "remove", "path": "/airlines/0"}],
         "airport removed": [{"op": "remove", "path": "/airports/0"}],
         "reception at another airport": [{"op": "replace", "path": f"/reception/{rec}/airport", "value": "ACC"}],
+        "flight stretcher": [{"op": "replace", "path": "/flights/10/stretcher",
+                              "value": not doc["flights"][10]["stretcher"]}],
+        "unknown carrier": [{"op": "replace", "path": "/flights/10/carrier", "value": "XX"}],
+        "duplicate flight id": [{"op": "replace", "path": "/flights/11/id", "value": doc["flights"][10]["id"]}],
+        "flights swapped": [{"op": "move", "from": "/flights/10", "path": "/flights/11"}],
+        "flight given another id": [{"op": "replace", "path": "/flights/10/id", "value": "XX1-20300101"}],
+        "bad flight text": [{"op": "replace", "path": "/flights/10/number", "value": "a\nb"}],
+        "two flights and a departure": [{"op": "replace", "path": "/flights/10/seats", "value": 1},
+                                        {"op": "replace", "path": "/flights/500/fare_eur", "value": 10},
+                                        {"op": "replace", "path": "/departures/3/priority", "value": 1}],
+        "departure and its reception": [{"op": "replace", "path": "/departures/0/travel_document/valid_until",
+                                          "value": "2030-01-01"},
+                                         {"op": "replace", "path": f"/reception/{rec}/confirmed", "value": True}],
+        "departure given another id": [{"op": "replace", "path": "/departures/1/id", "value": "D-OTHER"}],
+        "airline code changed": [{"op": "replace", "path": "/airlines/0/code", "value": "XX"}],
+        "airport time zone": [{"op": "replace", "path": "/airports/0/timezone", "value": "Mars/Olympus"}],
+        "airport connection time": [{"op": "add", "path": "/airports/0/mct_minutes", "value": 95}],
+        "bad departure text": [{"op": "replace", "path": "/departures/2/person/ref", "value": "x" * 100_000}],
     }
 
 
@@ -248,3 +288,24 @@ def test_parse_like_equals_a_fresh_parse_on_a_generated_scenario(case):
     before = copy.deepcopy(_generated())
     _same_result(_generated(), _generated_cases()[case])
     assert _generated() == before
+
+
+def test_the_records_a_patch_left_alone_are_like_s_own():
+    """One changed record is read anew; the others of its section are base's objects, by identity."""
+    doc = _generated()
+    base = parse_scenario(doc)
+    fid, did = doc["flights"][10]["id"], doc["departures"][1]["id"]
+    ops = [{"op": "replace", "path": "/flights/10/seats", "value": 1},
+           {"op": "replace", "path": "/departures/1/priority", "value": 5}]
+    quick = parse_scenario(apply_patch_shared(doc, ops), like=base)
+    assert quick.flights[fid].seats == 1 and quick.departures[did].priority == 5
+    for mine, theirs, changed in ((quick.flights, base.flights, fid), (quick.departures, base.departures, did)):
+        assert [k for k in mine if mine[k] is not theirs[k]] == [changed]
+        assert list(mine) == list(theirs)
+    # A departure reads the receptions: when one changes, every departure is read anew (equal, not base's).
+    rec = next(i for i, r in enumerate(doc["reception"]) if r["id"] == doc["departures"][0]["reception"])
+    quick = parse_scenario(apply_patch_shared(doc, [{"op": "replace", "path": f"/reception/{rec}/confirmed",
+                                                     "value": True}]), like=base)
+    assert quick.departures == base.departures
+    assert not any(quick.departures[k] is base.departures[k] for k in base.departures)
+    assert all(quick.flights[k] is base.flights[k] for k in base.flights)

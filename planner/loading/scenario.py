@@ -190,6 +190,10 @@ def _is_country(code: Any) -> bool:
     return isinstance(code, str) and len(code) == 2 and code.isalpha() and code.isupper()
 
 
+def _id_field(key: str) -> str:
+    return "iata" if key == "airports" else "code" if key == "airlines" else "id"
+
+
 def _records(problems: list[Problem], data: dict, key: str, optional: bool = False) -> list[tuple[str, dict]]:
     """The records of one entity list with their ids; reports duplicates and missing ids."""
     items = data.get(key)
@@ -200,7 +204,7 @@ def _records(problems: list[Problem], data: dict, key: str, optional: bool = Fal
     if not isinstance(items, list):
         problems.append(Problem(key, None, key, type(items).__name__, "a list of records"))
         return []
-    id_field = "iata" if key == "airports" else "code" if key == "airlines" else "id"
+    id_field = _id_field(key)
     seen: set[str] = set()
     out = []
     for index, record in enumerate(items):
@@ -219,20 +223,43 @@ def _records(problems: list[Problem], data: dict, key: str, optional: bool = Fal
     return out
 
 
+def _entities(problems: list[Problem], data: dict, key: str, read: Callable[[_Reader], Any], optional: bool = False,
+              like: Scenario | None = None) -> dict:
+    """The records of ``data[key]`` by id, each read by ``read`` (None when it has problems), in document order.
+
+    With ``like``, every record of ``data[key]`` must be ``like.raw[key]``'s at the same place, by identity, or one
+    of the same id there (see ``_changed_records``): those are ``like``'s records, only the others are read."""
+    out = {}
+    if like is None:
+        for rid, rec in _records(problems, data, key, optional):
+            value = read(_Reader(problems, key, rid, rec))
+            if value is not None:
+                out[rid] = value
+        return out
+    # The ids are like.raw's, which are valid and unique, so _records has nothing to report.
+    old, id_field = getattr(like, key), _id_field(key)
+    for rec, was in zip(data[key], like.raw[key]):
+        rid = rec[id_field]
+        value = old[rid] if rec is was else read(_Reader(problems, key, rid, rec))
+        if value is not None:
+            out[rid] = value
+    return out
+
+
 ENTITY_KEYS = ("airports", "airlines", "flights", "locations", "vehicles", "escorts", "medics", "reception",
                "departures")
 
 
-def _check_texts(problems: list[Problem], data: dict, checked: frozenset[str] = frozenset()) -> None:
+def _check_texts(problems: list[Problem], data: dict, only: dict[str, list[int]] | None = None) -> None:
     """Every string (values and keys) and every number of the document, extra fields included:
     text must be storable in PostgreSQL JSONB, publishable on one calendar line, and fit its column.
-    The entity sections in ``checked`` are left out (checked before, as they are)."""
+    Of an entity section in ``only``, only the records at the places listed are checked (the others
+    were checked before, as they are)."""
     for key, value in data.items():
-        if key in checked:
-            continue
         if key in ENTITY_KEYS and isinstance(value, list):
-            id_field = "iata" if key == "airports" else "code" if key == "airlines" else "id"
-            for index, record in enumerate(value):
+            id_field = _id_field(key)
+            for index in (only or {}).get(key, range(len(value))):
+                record = value[index]
                 rid = record.get(id_field) if isinstance(record, dict) else None
                 if not (isinstance(rid, str) and limits.ID_PATTERN.fullmatch(rid)):
                     rid = f"#{index + 1}"
@@ -269,31 +296,47 @@ def _check_node(problems: list[Problem], entity: str, rid: str | None, path: str
 _READS = {"flights": ("airlines",), "departures": ("locations", "reception")}
 
 
-def _unchanged(data: dict, like: Scenario | None) -> frozenset[str]:
-    """The entity sections of ``data`` that are ``like``'s own lists, by identity."""
+def _changed_records(data: dict, like: Scenario | None) -> dict[str, list[int]]:
+    """The entity sections of ``data`` whose records are ``like.raw``'s at the same places, by identity,
+    but for some that keep the id found there: the places of those (none for ``like.raw``'s own list).
+    A record added, removed or given another id leaves its section out: it is read again as a whole,
+    so that _records sees to ids and their uniqueness."""
     if like is None or not isinstance(like.raw, dict):
-        return frozenset()
-    return frozenset(k for k in ENTITY_KEYS if isinstance(data.get(k), list) and data[k] is like.raw.get(k))
+        return {}
+    out = {}
+    for key in ENTITY_KEYS:
+        new, old = data.get(key), like.raw.get(key)
+        if not isinstance(new, list) or not isinstance(old, list) or len(new) != len(old):
+            continue
+        id_field = _id_field(key)
+        changed = [] if new is old else [i for i, (rec, was) in enumerate(zip(new, old)) if rec is not was]
+        if all(isinstance(new[i], dict) and isinstance(old[i], dict) and new[i].get(id_field) == old[i].get(id_field)
+               for i in changed):
+            out[key] = changed
+    return out
 
 
 def parse_scenario(data: Any, like: Scenario | None = None) -> Scenario:
     """Validate a scenario document and build the typed scenario, or raise ScenarioError.
 
     ``like`` is a scenario read (without problems) from a document ``data`` was derived from
-    without changing it, such as a copy-on-write patched copy (``loading.patching``). An entity
-    section that is ``like.raw``'s own list, by identity, is not checked again, and its records
-    are ``like``'s when the sections it reads are ``like.raw``'s too. The checks across sections
-    all run, so the result (or the problems) equal those of ``parse_scenario(data)``."""
+    without changing it, such as a copy-on-write patched copy (``loading.patching``). The records
+    of an entity section that are ``like.raw``'s own, by identity at the same place, are not
+    checked again, and are ``like``'s when the sections it reads are all ``like.raw``'s; only the
+    other records are checked and read (see ``_changed_records`` for when a whole section is read
+    again). The checks across sections all run, so the result (or the problems) equal those of
+    ``parse_scenario(data)``: a record's problems depend on the record alone, and ``like`` had none."""
     problems: list[Problem] = []
     if not isinstance(data, dict):
         raise ScenarioError([Problem("scenario", None, "", type(data).__name__, "a JSON object")])
-    unchanged = _unchanged(data, like)
-    reuse = {k for k in unchanged if all(d in unchanged for d in _READS.get(k, ()))}
+    changed = _changed_records(data, like)
 
-    def section(key: str, read: Callable[[], dict]) -> dict:
-        return dict(getattr(like, key)) if key in reuse else read()
+    def section(key: str, read: Callable[[Scenario | None], dict]) -> dict:
+        # A section reading a changed one is read again as a whole: its records may read differently.
+        same_reads = all(changed.get(d) == [] for d in _READS.get(key, ()))
+        return read(like if key in changed and same_reads else None)
 
-    _check_texts(problems, data, unchanged)
+    _check_texts(problems, data, changed)
     top = _Reader(problems, "scenario", None, data)
     fmt = data.get("format")
     if fmt != SCENARIO_FORMAT:
@@ -303,19 +346,16 @@ def parse_scenario(data: Any, like: Scenario | None = None) -> Scenario:
     horizon = top.window("horizon")
     parameters = _parameters(problems, data)
 
-    if "airports" in reuse:  # those listed: need_airport below adds the shipped ones used again
-        listed = {iata for iata, _ in _plain_ids(data, "airports", "iata")}
-        airports = {iata: a for iata, a in like.airports.items() if iata in listed}
-    else:
-        airports = _airports(problems, data)
-    airlines = section("airlines", lambda: _airlines(problems, data))
-    locations = section("locations", lambda: _locations(problems, data))
-    vehicles = section("vehicles", lambda: _vehicles(problems, data))
-    escorts = section("escorts", lambda: _companions(problems, data, "escorts"))
-    medics = section("medics", lambda: _companions(problems, data, "medics"))
-    reception = section("reception", lambda: _reception(problems, data))
-    flights = section("flights", lambda: _flights(problems, data))
-    departures = section("departures", lambda: _departures(problems, data, locations, reception))
+    # Airports: those listed only (need_airport below adds the shipped ones used again).
+    airports = section("airports", lambda reuse: _airports(problems, data, reuse))
+    airlines = section("airlines", lambda reuse: _airlines(problems, data, reuse))
+    locations = section("locations", lambda reuse: _locations(problems, data, reuse))
+    vehicles = section("vehicles", lambda reuse: _vehicles(problems, data, reuse))
+    escorts = section("escorts", lambda reuse: _companions(problems, data, "escorts", reuse))
+    medics = section("medics", lambda reuse: _companions(problems, data, "medics", reuse))
+    reception = section("reception", lambda reuse: _reception(problems, data, reuse))
+    flights = section("flights", lambda reuse: _flights(problems, data, reuse))
+    departures = section("departures", lambda reuse: _departures(problems, data, locations, reception, reuse))
 
     def need_airport(entity: str, rid: str, fld: str, iata: Any) -> None:
         if not isinstance(iata, str):
@@ -398,42 +438,37 @@ def _parameters(problems: list[Problem], data: dict) -> Parameters | None:
                       max_layover_minutes=layover, **values)
 
 
-def _airports(problems: list[Problem], data: dict) -> dict[str, Airport]:
-    out = {}
-    for iata, rec in _records(problems, data, "airports", optional=True):
-        r = _Reader(problems, "airports", iata, rec)
+def _airports(problems: list[Problem], data: dict, like: Scenario | None = None) -> dict[str, Airport]:
+    def read(r: _Reader) -> Airport | None:
         tzname = r.text("timezone")
         country = r.text("country", optional=True)
         mct = r.integer("mct_minutes", optional=True)
-        info = shipped(iata) or {}
+        info = shipped(r.id) or {}
         if tzname is None:
-            continue
+            return None
         try:
             tz = timeutil.zone(tzname)
         except ZoneInfoNotFoundError:
             r.bad("timezone", tzname, "an IANA time zone such as Europe/Amsterdam")
-            continue
+            return None
         if country is not None and not _is_country(country):
             r.bad("country", country, "an ISO 3166-1 alpha-2 country code")
-        out[iata] = Airport(iata, tz, country or info.get("country", ""), mct, info.get("name", ""))
-    return out
+        return Airport(r.id, tz, country or info.get("country", ""), mct, info.get("name", ""))
+    return _entities(problems, data, "airports", read, optional=True, like=like)
 
 
-def _airlines(problems: list[Problem], data: dict) -> dict[str, Airline]:
-    out = {}
-    for code, rec in _records(problems, data, "airlines"):
-        r = _Reader(problems, "airlines", code, rec)
+def _airlines(problems: list[Problem], data: dict, like: Scenario | None = None) -> dict[str, Airline]:
+    def read(r: _Reader) -> Airline | None:
         values = (r.integer("max_escorted_per_flight"), r.boolean("accepts_stretcher"), r.integer("medif_lead_hours"))
-        if None not in values:
-            out[code] = Airline(code, *values)
-    return out
+        return None if None in values else Airline(r.id, *values)
+    return _entities(problems, data, "airlines", read, like=like)
 
 
-def _flights(problems: list[Problem], data: dict) -> dict[str, Flight]:
-    out = {}
+def _flights(problems: list[Problem], data: dict, like: Scenario | None = None) -> dict[str, Flight]:
     carrier_codes = {code for code, _ in _plain_ids(data, "airlines", "code")}
-    for fid, rec in _records(problems, data, "flights"):
-        r = _Reader(problems, "flights", fid, rec)
+
+    def read(r: _Reader) -> Flight | None:
+        rec = r.record
         carrier = r.text("carrier")
         if carrier is not None and carrier not in carrier_codes:
             r.bad("carrier", carrier, "a carrier listed under airlines")
@@ -445,14 +480,14 @@ def _flights(problems: list[Problem], data: dict) -> dict[str, Flight]:
         )
         if values["departs"] is not None and values["arrives"] is not None and values["arrives"] <= values["departs"]:
             r.bad("arrives", rec.get("arrives"), f"an arrival after the departure {rec.get('departs')}")
-            continue
+            return None
         if values["origin"] is not None and values["origin"] == values["dest"]:
             r.bad("to", values["dest"], "an airport other than the one it leaves from")
-            continue
+            return None
         if carrier is None or None in values.values():
-            continue
-        out[fid] = Flight(fid, carrier, **values)
-    return out
+            return None
+        return Flight(r.id, carrier, **values)
+    return _entities(problems, data, "flights", read, like=like)
 
 
 def _plain_ids(data: dict, key: str, id_field: str) -> list[tuple[str, Any]]:
@@ -460,10 +495,8 @@ def _plain_ids(data: dict, key: str, id_field: str) -> list[tuple[str, Any]]:
     return [(rec.get(id_field), rec) for rec in items if isinstance(rec, dict)]
 
 
-def _locations(problems: list[Problem], data: dict) -> dict[str, Location]:
-    out = {}
-    for lid, rec in _records(problems, data, "locations"):
-        r = _Reader(problems, "locations", lid, rec)
+def _locations(problems: list[Problem], data: dict, like: Scenario | None = None) -> dict[str, Location]:
+    def read(r: _Reader) -> Location | None:
         name, kind = r.text("name"), r.enum("kind", LOCATION_KINDS)
         drive = r.get("drive_minutes")
         drive_minutes: dict[str, int] = {}
@@ -474,27 +507,22 @@ def _locations(problems: list[Problem], data: dict) -> dict[str, Location]:
                     drive_minutes[iata] = n
         elif drive is not None:
             r.bad("drive_minutes", drive, 'an object of airport to minutes, e.g. {"AMS": 30}')
-        if name is not None and kind is not None:
-            out[lid] = Location(lid, name, kind, drive_minutes)
-    return out
+        return Location(r.id, name, kind, drive_minutes) if name is not None and kind is not None else None
+    return _entities(problems, data, "locations", read, like=like)
 
 
-def _vehicles(problems: list[Problem], data: dict) -> dict[str, Vehicle]:
-    out = {}
-    for vid, rec in _records(problems, data, "vehicles"):
-        r = _Reader(problems, "vehicles", vid, rec)
+def _vehicles(problems: list[Problem], data: dict, like: Scenario | None = None) -> dict[str, Vehicle]:
+    def read(r: _Reader) -> Vehicle | None:
         kind, stretcher, seats = r.text("kind"), r.boolean("stretcher"), r.integer("seats", minimum=1)
         available = r.windows("available")
-        if None not in (kind, stretcher, seats):
-            out[vid] = Vehicle(vid, kind, stretcher, seats, available)
-    return out
+        return None if None in (kind, stretcher, seats) else Vehicle(r.id, kind, stretcher, seats, available)
+    return _entities(problems, data, "vehicles", read, like=like)
 
 
-def _companions(problems: list[Problem], data: dict, key: str) -> dict[str, Companion]:
-    out = {}
+def _companions(problems: list[Problem], data: dict, key: str, like: Scenario | None = None) -> dict[str, Companion]:
     medic = key == "medics"
-    for cid, rec in _records(problems, data, key):
-        r = _Reader(problems, key, cid, rec)
+
+    def read(r: _Reader) -> Companion | None:
         name, base = r.text("name"), r.text("base")
         skills = frozenset(r.string_list("skills"))
         visas = r.visas("visas")
@@ -503,12 +531,13 @@ def _companions(problems: list[Problem], data: dict, key: str) -> dict[str, Comp
             role = r.enum("role", MEDIC_ROLES)
             rate = r.number("day_rate_eur")
             if None not in (name, base, role, rate):
-                out[cid] = Companion(cid, name, base, skills, visas, available, role=role, day_rate_eur=rate)
+                return Companion(r.id, name, base, skills, visas, available, role=role, day_rate_eur=rate)
         else:
             sex = r.enum("sex", SEXES)
             if None not in (name, base, sex):
-                out[cid] = Companion(cid, name, base, skills, visas, available, sex=sex)
-    return out
+                return Companion(r.id, name, base, skills, visas, available, sex=sex)
+        return None
+    return _entities(problems, data, key, read, like=like)
 
 
 def _opening_hours(r: _Reader) -> dict[int, tuple[int, int]]:
@@ -539,10 +568,8 @@ def _opening_hours(r: _Reader) -> dict[int, tuple[int, int]]:
     return out
 
 
-def _reception(problems: list[Problem], data: dict) -> dict[str, Reception]:
-    out = {}
-    for rid, rec in _records(problems, data, "reception"):
-        r = _Reader(problems, "reception", rid, rec)
+def _reception(problems: list[Problem], data: dict, like: Scenario | None = None) -> dict[str, Reception]:
+    def read(r: _Reader) -> Reception | None:
         name, kind = r.text("name"), r.enum("kind", RECEPTION_KINDS)
         country, airport = r.text("country"), r.text("airport")
         if country is not None and not _is_country(country):
@@ -555,10 +582,11 @@ def _reception(problems: list[Problem], data: dict) -> dict[str, Reception]:
             if d is not None:
                 closed.append(d)
         contact = r.get("contact", optional=True)
-        if None not in (name, kind, country, airport, transfer, confirmed):
-            out[rid] = Reception(rid, name, kind, country, airport, transfer, confirmed, opening,
-                                 frozenset(closed), str(contact or ""))
-    return out
+        if None in (name, kind, country, airport, transfer, confirmed):
+            return None
+        return Reception(r.id, name, kind, country, airport, transfer, confirmed, opening, frozenset(closed),
+                         str(contact or ""))
+    return _entities(problems, data, "reception", read, like=like)
 
 
 def _medical(r: _Reader) -> Medical | None:
@@ -579,12 +607,13 @@ def _medical(r: _Reader) -> Medical | None:
     )
 
 
-def _departures(problems: list[Problem], data: dict, locations: dict, reception: dict) -> dict[str, Departure]:
-    out = {}
+def _departures(problems: list[Problem], data: dict, locations: dict, reception: dict,
+                like: Scenario | None = None) -> dict[str, Departure]:
     location_ids = {i for i, _ in _plain_ids(data, "locations", "id")}
     reception_ids = {i for i, _ in _plain_ids(data, "reception", "id")}
-    for did, rec in _records(problems, data, "departures"):
-        r = _Reader(problems, "departures", did, rec)
+
+    def read(r: _Reader) -> Departure | None:
+        rec = r.record
         kind = r.enum("kind", DEPARTURE_KINDS)
         ref = r.text("person.ref")
         sex = r.enum("person.sex", SEXES)
@@ -620,12 +649,12 @@ def _departures(problems: list[Problem], data: dict, locations: dict, reception:
         required = (kind, ref, sex, priority, risk, location, window, ready_from, deadline, country, rec_id,
                     doc_kind, doc_from, doc_until)
         if None in required or not dest or (kind == "medical" and fit is None):
-            continue
+            return None
         if location not in locations or rec_id not in reception:
-            continue
-        out[did] = Departure(did, kind, ref, sex, birth, priority, risk, location, window, ready_from, deadline,
-                             country, tuple(dest), rec_id, doc_kind, doc_from, doc_until, fit, medical, group, blocked)
-    return out
+            return None
+        return Departure(r.id, kind, ref, sex, birth, priority, risk, location, window, ready_from, deadline,
+                         country, tuple(dest), rec_id, doc_kind, doc_from, doc_until, fit, medical, group, blocked)
+    return _entities(problems, data, "departures", read, like=like)
 
 
 # --- Records added to a loaded scenario (the generator builds one record by record) ----------

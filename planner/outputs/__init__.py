@@ -37,7 +37,7 @@ from . import derive
 from ..contact import ContactError, PlanningUnit, read_contact
 from .derive import CalEvent, DepartureView, safe_name
 from .ics import write_calendar
-from .parallel import run_all
+from ..parallel import run_all
 from .pdf import PdfJob, document_chars, render_all
 from .updates import Written, write_updates
 

@@ -21,7 +21,7 @@ from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF, TextStyle
 
-from .parallel import run_all
+from ..parallel import run_all
 
 FAMILY = "DejaVu"
 # System fonts for scripts DejaVu lacks (Debian/Ubuntu package paths); first found wins.

@@ -35,7 +35,7 @@ from icalendar import Calendar, Event
 
 from .derive import CalEvent
 from .ics import calendar_bytes, event_uid, feed_calendar, uid_namespace, vevent, write_calendar
-from .parallel import run_all
+from ..parallel import run_all
 
 CHANGES = "changes.json"  # in calendars/: what the re-plan did to each file
 CHANGES_FORMAT = "vertrekplanner/calendar-changes@1"

@@ -1,7 +1,8 @@
-"""A pool of forked processes for the outputs' CPU-bound work (PDF layout, calendar text).
+"""A pool of forked processes for CPU-bound work in pure Python: the outputs (PDF layout, calendar
+text) and the diagnosis of unplanned departures (planner/fixes.py).
 
-Each task writes its own file and returns its path; results come back in task order, so a
-pooled run writes the same files, in the same order, as a sequential one.
+Results come back in task order, so a pooled run gives what a sequential one gives (the outputs'
+tasks write their own files and return their paths, in the same order).
 """
 from __future__ import annotations
 
