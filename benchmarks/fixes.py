@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sys
 import time
 from collections import Counter
 
@@ -58,6 +59,8 @@ def main() -> None:
     with_fix = [e for e in unplanned if e.get("fixes")]
     fixes = [(e["id"], f) for e in with_fix for f in e["fixes"]]
     kinds = Counter(len(f["patch"]) for _, f in fixes)  # fields changed per fix
+    print(f"{sc.name}: diagnosis {diagnosis_seconds:.1f} s, {len(with_fix)} of {len(unplanned)} unplanned "
+          f"with a fix", file=sys.stderr, flush=True)
     step = max(1, len(fixes) // max(1, args.recheck))
     sample = fixes[::step][: args.recheck]
     works, failed = 0, []

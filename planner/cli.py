@@ -43,7 +43,7 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="greedy construction only, no CP-SAT")
     p.add_argument("--no-documents", action="store_true", help="write plan.json and plan.xlsx only")
     p.add_argument("--no-fixes", action="store_true",
-                   help="do not search verified fixes for unplanned departures (skipped at programme scale anyway)")
+                   help="do not search verified fixes for unplanned departures")
     p.add_argument("--contact", metavar="FILE",
                    help="the planning unit's contact block for letters and itineraries (JSON or TOML: organisation, "
                         "unit, phone, email, signatory, signatory_role); default: the scenario's planning_unit "

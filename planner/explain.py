@@ -131,10 +131,12 @@ def finding_reason(cands: Candidates, f: Finding) -> Reason:
         nl = f"Geen team met {' en '.join(nl_items)} beschikbaar {when_nl}"
         en = f"No team with {' and '.join(en_items)} available {when_en}"
     elif code == "medic_shortage":
-        skills = ", ".join(d["skills"])
+        skills = {lang: wording.listing([wording.skill(s, lang) for s in d["skills"]], lang) for lang in wording.LANGS}
         role_nl = {"nurse": "verpleegkundige", "physician": "arts"}[d["role"]]
-        nl = f"Geen {role_nl}{' met ' + skills if skills else ''} beschikbaar {when_nl}"
-        en = f"No {d['role']}{' with ' + skills if skills else ''} available {when_en}"
+        n = len(d["skills"])
+        with_nl = f" met de {wording.plural(n, 'vaardigheid', 'vaardigheden')} {skills['nl']}" if n else ""
+        nl = f"Geen {role_nl}{with_nl} beschikbaar {when_nl}"
+        en = f"No {d['role']}{' skilled in ' + skills['en'] if n else ''} available {when_en}"
     elif code == "no_vehicle":
         kind_nl, kind_en = ("brancardvoertuig", "stretcher vehicle") if d.get("stretcher") else ("voertuig", "vehicle")
         nl = f"Geen {kind_nl} voor {d['passengers']} personen beschikbaar {when_nl}"

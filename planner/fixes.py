@@ -1,16 +1,22 @@
 """Fixes for unplanned departures: the smallest verified changes to the scenario that make one plannable.
 
-For a departure (with its family) that has no lawful option, every itinerary that only the
-departure's own facts or its staffing rule out is examined with *all* checks (the candidate
-builder stops at the first), and each failed check becomes the exact change that would lift it:
-the document or fit-to-fly valid to the local date it is needed, the reception open at the
-handover instant, the travel limit at the journey's whole hours, a visa to the last landing date,
-a skill for an escort who is free then. An itinerary's changes together make a *need set*.
+For a departure (with its family) that has no lawful option, the itineraries its own facts leave
+(every leg rule that no change of ours lifts applied: MEDIF lead time, an airline that takes no
+stretcher or no escorted returnee) are examined with *all* checks (the candidate builder stops at
+the first), and each failed check becomes the exact change that would lift it (planner/remedies.py):
+documents, reception, travel limit, seats and stretcher places on its flights, the pickup window or
+deadline. Then, for the 40 itineraries needing the fewest such changes, the team, medic and
+vehicles: visas or a roster window for people on no mission then, a skill, and where no return gets
+anyone home within the mission limit, that limit. An itinerary's changes together make a *need set*.
+Departures that lost out to others are examined by planner/contention.py.
 
-Need sets of one change are tried first (smallest and earliest first), then pairs and triples.
-Every change is **verified** before it is reported: the JSON Patch is applied to a copy of the
-scenario document, the planner held still (planner/recommend.py: every other planned departure
-pinned) must plan the departure, and the checker must accept the whole resulting plan.
+Need sets of one change are tried first (smallest and earliest first), then pairs and triples, then
+the smallest larger one. Every change is **verified** before it is reported: the JSON Patch is
+applied to a copy of the scenario document, the planner held still (planner/recommend.py: every
+other planned departure pinned) must plan the departure, and the checker must accept the whole
+resulting plan. The reasons are rewritten from what was found: a verified single fix says so and
+first guesses of rules no fix lifted give way; where nothing would do, what rules out every
+itinerary replaces them (``BEYOND``).
 """
 from __future__ import annotations
 

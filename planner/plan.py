@@ -30,10 +30,10 @@ def unlisted(sc: Scenario, plan: dict, reason: tuple[str, str] = ADDED_LATER) ->
 
 def build_plan(sc: Scenario, result: Result, generated_at: datetime | None = None,
                settings: dict | None = None, fixes: bool | str = False, actions: str | None = None) -> dict:
-    """``fixes``: True adds verified fixes to unplanned departures (planner/fixes.py) unless the
-    scenario is at programme scale, "always" adds them at any scale; solve-only callers skip them.
-    With fixes, "where to act first" (planner/actions.py) is added too, unless ``actions`` gives the
-    reason it is not (then recorded in its place)."""
+    """``fixes``: True (or "always") adds verified fixes to unplanned departures (planner/fixes.py);
+    solve-only callers skip them. With fixes, "where to act first" (planner/actions.py) is added
+    too, unless ``actions`` gives the reason it is not (then recorded in its place) or the scenario
+    is at programme scale, where each action's verifying re-plan would rebuild every candidate."""
     cands, selection = result.candidates, result.selection
     generated_at = generated_at or datetime.now(sc.home_tz)
     by_dep: dict[str, dict] = {}
@@ -106,9 +106,8 @@ def _add_fixes(sc: Scenario, plan: dict, result: Result, fixes: bool | str, skip
     from .fixes import attach_fixes
     from .solve import SolveOptions, is_large_scale
 
-    if fixes != "always" and is_large_scale(sc, SolveOptions()):
-        plan["solver"]["fixes"] = plan["solver"]["actions"] = "skipped: programme scale"
-        return
+    if is_large_scale(sc, SolveOptions()) and not skip_actions:
+        skip_actions = "programme scale (a re-plan per action)"
     started = time.perf_counter()
     outcomes = attach_fixes(sc, plan, result.candidates)
     plan["solver"]["fixes_seconds"] = round(time.perf_counter() - started, 2)

@@ -55,3 +55,15 @@ def listing(items: list[str], lang: str) -> str:
 
 def plural(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
+
+
+# Skills named in scenarios (free codes; unknown ones are shown as they are).
+SKILLS = {"icu": ("intensive care", "intensive care"), "paediatric": ("kindergeneeskunde", "paediatrics"),
+          "psychiatric": ("psychiatrie", "psychiatry"), "dialysis": ("dialyse", "dialysis"),
+          "oxygen": ("zuurstof", "oxygen"), "minors": ("minderjarigen", "minors"),
+          "team_leader": ("teamleider", "team leader"), "medical_first_aid": ("eerste hulp", "first aid")}
+
+
+def skill(code: str, lang: str) -> str:
+    names = SKILLS.get(code)
+    return code if names is None else names[LANGS.index(lang)]
