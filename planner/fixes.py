@@ -33,7 +33,7 @@ from .errors import ScenarioError
 from .itineraries import search
 from .parallel import run_all
 from .remedies import (Change, Doc, confirm, deadline, document, fit_to_fly, mission_limit, pickup_window,
-                       plan_missions, reception_open, recruit, seats, skill_for, stretcher, travel_time, visas_for)
+                       plan_missions, plan_seats, reception_open, recruit, seats, skill_for, stretcher, travel_time, visas_for)
 from .rulebook import DOCUMENTS, ESCORTS, ITINERARY, MEDICAL, MINORS, STRUCTURE, TIMING, VEHICLES
 
 MAX_ITINERARIES = 400  # per unit, earliest first: enough to find the near changes
@@ -85,7 +85,7 @@ def _origins(sc: Scenario, members: list[Departure]) -> dict[str, tuple[int, int
     return {a: w for a, w in out.items() if w[0] <= w[1]}
 
 
-def _needs(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, why: Counter):
+def _needs(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, why: Counter, used: dict[str, int]):
     """The changes this itinerary needs for the returnees' own rules and its flights, with the
     members' trips; or None when something no fix here changes rules it out (then counted in
     ``why``, by the codes of ``BEYOND``). Staffing comes after (``_staffing``): it is the costly part."""
@@ -126,7 +126,7 @@ def _needs(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, why: Count
         if not rules.reception_open_at(sc, rec, handover):
             changes.update(reception_open(doc, sc, rec.id, handover))
         trips.append(MemberTrip(dep, first.origin, drive, pickup, handover))
-    needed = _legs_need(doc, sc, unit, legs)
+    needed = _legs_need(doc, sc, unit, legs, used)
     if needed is None:
         return beyond("route")
     return frozenset(changes | needed), trips
@@ -142,10 +142,14 @@ def _staffing(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, trips, 
         why[code] += 1
 
     option = cands._option(unit, -1, legs, trips)
+
+    def free(c) -> bool:  # on no mission of the plan then (their rest included)
+        return not any(rules.missions_clash(sc, (c.start, c.end), span) for span in busy.get(c.companion.id, ()))
+
     for i, m in enumerate(option.members):
         dep = m.dep
         need = rules.required_escorts(sc, dep)
-        pool = list({c.companion.id: c.companion for c in option.escorts[i]}.values())
+        pool = list({c.companion.id: c.companion for c in option.escorts[i] if free(c)}.values())
         if need and len(pool) < need:
             others = [p for p in sc.escorts.values() if p.id not in {q.id for q in pool}]
             demands = [meets for n, meets in rules.team_demands(dep, need) if not any(meets(c) for c in pool)]
@@ -164,7 +168,7 @@ def _staffing(doc: Doc, cands: Candidates, unit: Unit, busy: dict, legs, trips, 
                 if change is None:
                     return beyond("escorts_busy")
                 changes.add(change)
-        if dep.medic_role and not option.medics[i]:
+        if dep.medic_role and not any(free(c) for c in option.medics[i]):
             qualified = [p for p in sc.medics.values() if rules.medic_qualifies(p, dep)]
             change = _staff(doc, cands, busy, legs, m.pickup, qualified, 1, "medics")
             if change is None:
@@ -209,9 +213,9 @@ def _hours_home(cands: Candidates, legs, pickup: int, people) -> int | None:
     return -(-(min(ends) - pickup) // 60) if ends else None
 
 
-def _legs_need(doc: Doc, sc: Scenario, unit: Unit, legs) -> set[Change] | None:
-    """Seats and stretcher places the unit's own flights lack: the whole party flies every leg.
-    None when a leg's airline takes no stretcher at all."""
+def _legs_need(doc: Doc, sc: Scenario, unit: Unit, legs, used: dict[str, int]) -> set[Change] | None:
+    """Seats and stretcher places the unit's own flights lack beside what the plan holds (``used``):
+    the whole party flies every leg. None when a leg's airline takes no stretcher at all."""
     changes = set()
     party = sum(rules.party_seats(sc, d) for d in unit.members)
     on_stretcher = any(d.stretcher for d in unit.members)
@@ -220,8 +224,9 @@ def _legs_need(doc: Doc, sc: Scenario, unit: Unit, legs) -> set[Change] | None:
             if not sc.airlines[leg.carrier].accepts_stretcher:
                 return None
             changes.add(stretcher(doc, sc, leg.id))
-        if leg.seats < party:
-            changes.add(seats(doc, sc, leg.id, party - leg.seats))
+        left = leg.seats - used.get(leg.id, 0)
+        if left < party:
+            changes.add(seats(doc, sc, leg.id, party - left))
     return changes
 
 
@@ -298,7 +303,7 @@ def unit_fixes(sc: Scenario, plan: dict, unit: Unit) -> Outcome:
     doc = Doc(sc.raw)
     cands = Candidates(sc, only=set(members))
     mine = next(u for u in cands.units if lead.id in {d.id for d in u.members})
-    busy = plan_missions(plan, sc)
+    busy, used = plan_missions(plan, sc), plan_seats(plan, sc)
     seen: dict[frozenset[Change], int] = {}
     origins = _origins(sc, mine.members)
     leg_ok = _leg_filter(sc, mine.members)
@@ -310,7 +315,7 @@ def unit_fixes(sc: Scenario, plan: dict, unit: Unit) -> Outcome:
     why: Counter = Counter()
     own = []
     for legs in found[:MAX_ITINERARIES]:
-        needs = _needs(doc, cands, mine, busy, legs, why)
+        needs = _needs(doc, cands, mine, busy, legs, why, used)
         if needs is not None:
             own.append((legs, *needs))
     # Staffing is examined for the itineraries that need the fewest changes of their own, earliest first.
@@ -319,7 +324,9 @@ def unit_fixes(sc: Scenario, plan: dict, unit: Unit) -> Outcome:
         needs = _staffing(doc, cands, mine, busy, legs, trips, changes, why)
         if needs and needs not in seen:
             seen[needs] = legs[0].departs
-    if not seen:
+    if not found:
+        _no_itinerary(sc, cands, mine, origins, out)
+    elif not seen:
         _beyond(sc, out, why, sum(why.values()))
     return verified_fixes(sc, plan, lead.id, seen, out)
 
@@ -341,13 +348,31 @@ BEYOND = {
 }
 
 
+def _no_itinerary(sc: Scenario, cands: Candidates, unit: Unit, origins, out: Outcome) -> None:
+    """Say why not one itinerary qualifies, whatever seats or stretcher places were asked for."""
+    airport = sc.reception[unit.members[0].reception].airport
+    anything = next(search(cands.index, origins, airport, sc.horizon[1], lambda f: True, rules.max_legs(sc),
+                           cands.max_layover), None)
+    if anything is None:
+        out.say(ITINERARY, f"Geen vlucht of verbinding naar {airport} in de planperiode, ook niet met een ander "
+                f"ophaalvenster of een latere deadline",
+                f"No flight or connection to {airport} within the horizon, not even with another pickup window "
+                f"or a later deadline")
+    elif any(d.stretcher for d in unit.members):
+        out.say(MEDICAL, f"Naar {airport} vliegen in de planperiode alleen maatschappijen die geen brancard meenemen "
+                f"(of te kort na nu voor de MEDIF-termijn)",
+                f"Within the horizon only airlines that take no stretcher fly to {airport} (or too soon for the "
+                f"MEDIF lead time)")
+    else:
+        out.say(MEDICAL, f"Geen vlucht naar {airport} ver genoeg vooruit voor de MEDIF-termijn of bij een maatschappij "
+                f"die begeleide terugkeerders meeneemt",
+                f"No flight to {airport} far enough ahead for the MEDIF lead time or with an airline that takes "
+                f"escorted returnees")
+
+
 def _beyond(sc: Scenario, out: Outcome, why: Counter, itineraries: int) -> None:
     """Say what rules out the itineraries when no change of the scenario's records would do."""
-    out.replaces = itineraries > 0  # with none, the candidate builder's finding names the airport
-    if not itineraries:
-        out.say(ITINERARY, "Geen enkele vluchtcombinatie komt in aanmerking, ook niet met meer stoelen of een "
-                "brancardplaats", "No flight combination qualifies, not even with more seats or a stretcher place")
-        return
+    out.replaces = bool(why)  # nothing counted: an itinerary needed no change at all (out of time)
     away = rules.max_away_minutes(sc) // 60
     for code, n in why.most_common():
         rule, nl, en = BEYOND[code]

@@ -172,6 +172,21 @@ def plan_missions(plan: dict, sc: Scenario) -> dict[str, list[tuple[int, int]]]:
     return out
 
 
+def plan_seats(plan: dict, sc: Scenario) -> dict[str, int]:
+    """Seats the plan holds per leg: returnees (a stretcher takes more) and companions, out and back."""
+    out: dict[str, int] = {}
+    for e in plan.get("departures") or []:
+        if not (isinstance(e, dict) and e.get("planned") is True) or e.get("id") not in sc.departures:
+            continue
+        companions = (e.get("escorts") or []) + (e.get("medics") or [])
+        for f in e.get("flights") or []:
+            out[f] = out.get(f, 0) + rules.returnee_seats(sc, sc.departures[e["id"]]) + len(companions)
+        for c in companions:
+            for f in c.get("return_flights") or []:
+                out[f] = out.get(f, 0) + 1
+    return out
+
+
 def free_return(cands: Candidates, busy: dict, legs, pickup: int, person: Companion):
     """The person's earliest return (visas aside) that fits their availability and the plan, or None."""
     sc = cands.sc
