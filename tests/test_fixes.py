@@ -157,7 +157,9 @@ def test_every_fix_of_a_generated_scenario_plans_its_departure(size, seed, quick
     assert check_plan(sc, plan) == []
     fixed = [(e["id"], f) for e in plan["departures"] if not e["planned"] for f in e.get("fixes", [])]
     assert fixed, "the generator leaves departures that a change to the scenario makes plannable"
-    for did, fix in fixed:
+    # Each re-check is a whole re-plan: at most 15 fixes, spread evenly (large has about 60;
+    # benchmarks/fixes.py re-checks them all).
+    for did, fix in fixed[:: -(-len(fixed) // 15)]:
         assert fix["what"] and fix["what_nl"] and fix["rules"] and fix["patch"]
         patched = parse_scenario(jsonpatch.apply_patch(doc, fix["patch"]))
         result, _ = replan(patched, plan, options)
