@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from . import rules
-from .candidates import Candidates, CompanionChoice, Option, ReturnPolicy
+from .candidates import Candidates, CompanionChoice, Option
 from .domain import Scenario
 from .fixes import Outcome, verified_fixes
 from .greedy import Ledger
-from .hold import entries_of, hold_from_plan
+from .recommend import held_still
 from .remedies import Change, Doc, plan_missions, skill_for, recruit, seats, vehicle_window
 
 MAX_OPTIONS = 12  # per unit, the least waiting first: the near ways to make room
@@ -114,12 +114,7 @@ def room_for(doc: Doc, cands: Candidates, ledger: Ledger, busy: dict, opt: Optio
 
 def unit_fixes(sc: Scenario, plan: dict, members: list[str]) -> Outcome:
     """Verified changes that make room for a unit the plan left out (see the module's docstring)."""
-    cands = Candidates(sc, returns=ReturnPolicy(), only=set(members))
-    cands.hold = hold_from_plan(cands, plan, pin=set(entries_of(plan)) - set(members), prefer=False)
-    unit = next(u for u in cands.units if members[0] in {d.id for d in u.members})
-    ledger = Ledger(cands)
-    for chosen in cands.hold.pinned.values():
-        ledger.commit(chosen)
+    cands, unit, ledger = held_still(sc, plan, members)
     doc, busy = Doc(sc.raw), plan_missions(plan, sc)
     seen: dict[frozenset[Change], int] = {}
     for opt in sorted(unit.options, key=lambda o: (o.waiting, o.fare, o.index))[:MAX_OPTIONS]:

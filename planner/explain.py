@@ -214,13 +214,8 @@ def contention_reasons(cands: Candidates, unit: Unit, ledger: Ledger) -> list[Re
         nl, en = _CONTENTION[code]
         when_nl, when_en = _span(min(days), max(days))
         n = len(days)
-        if n == total == 1:
-            lead_nl, lead_en = f"Op de enige passende vluchtoptie {when_nl}", f"On the only fitting flight option {when_en}"
-        elif n == total:
-            lead_nl, lead_en = f"Op alle {n} passende vluchtopties {when_nl}", f"On all {n} fitting flight options {when_en}"
-        else:
-            lead_nl = f"Op {n} van de {total} passende vluchtopties {when_nl}"
-            lead_en = f"On {n} of the {total} fitting flight options {when_en}"
+        lead_nl = f"Op {wording.how_many(n, total, ('passende vluchtoptie', 'passende vluchtopties'), 'nl')} {when_nl}"
+        lead_en = f"On {wording.how_many(n, total, ('fitting flight option', 'fitting flight options'), 'en')} {when_en}"
         held = sorted(holders.get(code, ()), key=lambda d: (-sc.departures[d].priority, d))
         if held:
             mine = unit.priority

@@ -376,12 +376,8 @@ def _beyond(sc: Scenario, out: Outcome, why: Counter, itineraries: int) -> None:
     away = rules.max_away_minutes(sc) // 60
     for code, n in why.most_common():
         rule, nl, en = BEYOND[code]
-        if n == itineraries:
-            lead_nl = "Bij de enige vluchtcombinatie" if n == 1 else f"Bij alle {n} vluchtcombinaties"
-            lead_en = "On the only flight combination" if n == 1 else f"On all {n} flight combinations"
-        else:
-            lead_nl = f"Bij {n} van de {itineraries} vluchtcombinaties"
-            lead_en = f"On {n} of the {itineraries} flight combinations"
+        lead_nl = f"Bij {wording.how_many(n, itineraries, ('vluchtcombinatie', 'vluchtcombinaties'), 'nl')}"
+        lead_en = f"On {wording.how_many(n, itineraries, ('flight combination', 'flight combinations'), 'en')}"
         out.say(rule, f"{lead_nl}: {nl.format(away=away)}", f"{lead_en}: {en.format(away=away)}")
 
 

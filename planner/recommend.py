@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from . import rules, timeutil
-from .candidates import Candidates, ReturnPolicy
+from .candidates import Candidates, ReturnPolicy, Unit
 from .domain import Scenario
 from .explain import unplanned_reasons
 from .greedy import Ledger, try_option
@@ -49,16 +49,10 @@ def recommend(sc: Scenario, plan: dict, departure: str, top: int = 5, workers: i
         raise KeyError(departure)
     group = sc.departures[departure].family_group
     members = [d.id for d in sc.departures.values() if d.id == departure or (group and d.family_group == group)]
-    # Every return a companion could take is offered, every seat counted: one unit is small.
-    cands = Candidates(sc, returns=ReturnPolicy(), only=set(members))
-    planned = set(entries_of(plan))
-    cands.hold = hold_from_plan(cands, plan, pin=planned - set(members), prefer=False)
-    unit = next(u for u in cands.units if departure in {d.id for d in u.members})
-    out = Recommendation(departure, members, already_planned=bool(planned & set(members)), candidates=cands)
+    cands, unit, ledger = held_still(sc, plan, members)
+    out = Recommendation(departure, members, already_planned=bool(set(entries_of(plan)) & set(members)),
+                         candidates=cands)
     held = Selection(dict(cands.hold.pinned))
-    ledger = Ledger(cands)
-    for chosen in held.chosen.values():
-        ledger.commit(chosen)
     # Cheap first: options the greedy can staff with what is left, by waiting hours then fare.
     open_options = [o for o in sorted(unit.options, key=lambda o: (o.waiting, o.fare, o.index))
                     if try_option(cands, ledger, o)[0] is not None]
@@ -75,6 +69,19 @@ def recommend(sc: Scenario, plan: dict, departure: str, top: int = 5, workers: i
         out.reasons_nl = [r.nl for r in reasons]
         out.reasons = [r.en for r in reasons]
     return out
+
+
+def held_still(sc: Scenario, plan: dict, members: list[str]) -> tuple[Candidates, Unit, Ledger]:
+    """Candidates for the unit of ``members`` with every other planned departure of ``plan`` pinned,
+    the unit, and a ledger of what the pinned ones take. Every return a companion could take is
+    offered, every seat counted: one unit is small."""
+    cands = Candidates(sc, returns=ReturnPolicy(), only=set(members))
+    cands.hold = hold_from_plan(cands, plan, pin=set(entries_of(plan)) - set(members), prefer=False)
+    unit = next(u for u in cands.units if members[0] in {d.id for d in u.members})
+    ledger = Ledger(cands)
+    for chosen in cands.hold.pinned.values():
+        ledger.commit(chosen)
+    return cands, unit, ledger
 
 
 def _cheapest(cands: Candidates, unit: int, option: int, workers: int) -> Chosen | None:

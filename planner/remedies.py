@@ -187,14 +187,16 @@ def plan_seats(plan: dict, sc: Scenario) -> dict[str, int]:
     return out
 
 
-def free_return(cands: Candidates, busy: dict, legs, pickup: int, person: Companion):
-    """The person's earliest return (visas aside) that fits their availability and the plan, or None."""
+def free_return(cands: Candidates, busy: dict, legs, pickup: int, person: Companion, rostered: bool = True):
+    """The person's earliest return (visas aside) that keeps the mission within the time away and
+    clashes with none of their missions in the plan — and, when ``rostered``, fits their
+    availability — or None."""
     sc = cands.sc
     for ret in cands.returns(legs[-1].dest, person.base, legs[-1].arrives + rules.turnaround_minutes(sc)):
         end = rules.mission_end(ret)
         if end > pickup + rules.max_away_minutes(sc):
             return None
-        if rules.span_in_any(pickup, end, person.available) and \
+        if (not rostered or rules.span_in_any(pickup, end, person.available)) and \
                 not any(rules.missions_clash(sc, (pickup, end), m) for m in busy.get(person.id, ())):
             return ret
     return None
@@ -289,19 +291,6 @@ def seats(doc: Doc, sc: Scenario, flight_id: str, missing: int) -> Change:
                   f"({leg.origin}→{leg.dest}) ({leg.seats} → {new})")
 
 
-def _return_ignoring_roster(cands: Candidates, busy: dict, legs, pickup: int, person: Companion):
-    """The person's earliest return that keeps the mission within the time away and clashes with
-    none of their missions in the plan — rostered or not, visas aside — or None."""
-    sc = cands.sc
-    for ret in cands.returns(legs[-1].dest, person.base, legs[-1].arrives + rules.turnaround_minutes(sc)):
-        end = rules.mission_end(ret)
-        if end > pickup + rules.max_away_minutes(sc):
-            return None
-        if not any(rules.missions_clash(sc, (pickup, end), m) for m in busy.get(person.id, ())):
-            return ret
-    return None
-
-
 def recruit(doc: Doc, cands: Candidates, busy: dict, legs, pickup: int, people: list[Companion],
             count: int, part: str, prefer=lambda p: True) -> tuple[Change, list] | None:
     """``count`` of ``people`` who are on no mission then, made able to go: the roster window over
@@ -310,7 +299,7 @@ def recruit(doc: Doc, cands: Candidates, busy: dict, legs, pickup: int, people: 
     sc = cands.sc
     plans = []
     for person in people:
-        ret = _return_ignoring_roster(cands, busy, legs, pickup, person)
+        ret = free_return(cands, busy, legs, pickup, person, rostered=False)
         if ret is None:
             continue
         end = rules.mission_end(ret)

@@ -67,3 +67,13 @@ SKILLS = {"icu": ("intensive care", "intensive care"), "paediatric": ("kindergen
 def skill(code: str, lang: str) -> str:
     names = SKILLS.get(code)
     return code if names is None else names[LANGS.index(lang)]
+
+
+def how_many(n: int, total: int, noun: tuple[str, str], lang: str) -> str:
+    """n of ``total`` things: 'de enige vluchtoptie', 'alle 3 vluchtopties', '2 van de 5 vluchtopties'
+    ('the only …', 'all 3 …', '2 of the 5 …'); ``noun`` is (one, many) in ``lang``."""
+    if n == total == 1:
+        return f"{'de enige' if lang == 'nl' else 'the only'} {noun[0]}"
+    if n == total:
+        return f"{'alle' if lang == 'nl' else 'all'} {n} {noun[1]}"
+    return f"{n} {'van de' if lang == 'nl' else 'of the'} {total} {plural(total, *noun)}"
