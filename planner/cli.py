@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import sys
 import threading
@@ -261,6 +262,14 @@ def _summary(sc: Scenario, plan: dict, result) -> None:
                   markup=False)
     for restriction in solver.get("restrictions") or []:
         console.print(f"[yellow]Beperkt model[/] (niets daarvan heet optimaal): {restriction}")
+    ceiling = min((solver.get(k) or {}).get("planned_priority", math.inf) for k in ("bound", "ceiling"))
+    if ceiling < math.inf:
+        from .solve import level1_gap
+
+        best = solver["objective"].get("planned_priority", 0)
+        gap = level1_gap(solver["objective"], {"planned_priority": ceiling})
+        console.print(f"Bovengrens voor het scenario: geen plan haalt meer dan prioriteit {ceiling:g} "
+                      f"(dit plan {best:g}, afstand {gap:.1%})", markup=False)
     limits = {k: v for k, v in (solver.get("limits") or {}).items() if v is not None}
     if limits:
         console.print("Grenzen uit het scenario: " + ", ".join(f"{k} {v}" for k, v in limits.items()), markup=False)

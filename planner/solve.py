@@ -23,6 +23,7 @@ from .greedy import greedy
 from .lns import improve
 from .model import PlanModel
 from .reduce import choice_count, thin
+from .relaxation import Relaxation, relaxation, solve_relaxation
 from .hold import count_changes
 from .repair import overfull_legs, repair_returns
 from .domain import Scenario
@@ -42,6 +43,9 @@ class SolveOptions:
     quick: bool = False
     presolve: bool = False  # off: the greedy hint is used at once (see benchmarks)
     log: bool = False
+    # Where the model is restricted, at most this long for a bound of the scenario (relaxation.py);
+    # 0: the ceiling stays the units' own.
+    bound_seconds: float = 30.0
     # Above this many companion choices the model is thinned (see reduce.py); below, it is exact.
     thin_above: int = 300_000
     companions_per_member: int = 10
@@ -170,15 +174,17 @@ def level1_gap(objective: dict, bound: dict) -> float | None:
     return max(0.0, ceiling - best) / max(1.0, ceiling)
 
 
-def _in_level1_terms(on_progress, ceiling: float, restrictions: list[str]):
-    """Progress as people read it: the priority bound never above the ceiling, the gap in priority,
-    and no bound of a restricted model (it does not hold for the scenario)."""
+def _in_level1_terms(on_progress, ceiling: dict[str, float], restrictions: list[str]):
+    """Progress as people read it: the priority bound never above the ceiling (which may tighten as
+    the solve goes on), the gap in priority, and no bound of a restricted model (it does not hold
+    for the scenario)."""
     if on_progress is None:
         return None
 
     def report(progress: Progress) -> None:
         bound = {} if restrictions else dict(progress.bound)
-        bound["planned_priority"] = min(bound.get("planned_priority", ceiling), ceiling)
+        most = ceiling["planned_priority"]
+        bound["planned_priority"] = min(bound.get("planned_priority", most), most)
         on_progress(Progress(progress.stage, progress.elapsed, progress.objective, bound,
                              level1_gap(progress.objective, bound)))
     return report
@@ -208,6 +214,7 @@ REPLAN_STAGES = (
 ) + STAGES[1:]
 COMBINED = {"l12": "waiting_hours", "l1c": "changed_assignments"}  # expression -> its second level
 PROBE_STAGE = "level 1 (is more priority possible?)"
+BOUND_STAGE = "priority bound (relaxation of the scenario)"
 
 
 def _weight(pm: PlanModel, expr: str) -> int:
@@ -234,7 +241,7 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
     first_plan = time.perf_counter() - started
     objective = objective_of(cands, sel)
     ceiling = {"planned_priority": unit_bound(cands)}
-    on_progress = _in_level1_terms(on_progress, ceiling["planned_priority"], restrictions)
+    on_progress = _in_level1_terms(on_progress, ceiling, restrictions)
     if on_progress:
         on_progress(Progress("greedy", first_plan, dict(objective), dict(ceiling), None))
 
@@ -248,7 +255,10 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
     stages: list[dict] = []
     if stop and stop.is_set:
         return result("FEASIBLE", {}, None, stages, {}, stopped=True)
+    relaxed = None
     if large or choice_count(cands) > options.thin_above:
+        if cands.hold is None and options.bound_seconds > 0:
+            relaxed = relaxation(cands)  # before thinning: its pools hold every lawful companion
         thin(cands, sel, options.companions_per_member, options.vehicles_per_trip)
         restrictions.append(f"at most {options.companions_per_member} companions per returnee and "
                             f"{options.vehicles_per_trip} vehicles per pickup")
@@ -264,6 +274,8 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
         stages.append({"stage": "targeted search (levels 1+2)", "status": "FEASIBLE",
                        "seconds": round(time.perf_counter() - lns_start, 2),
                        "planned_priority": objective["planned_priority"]})
+    if relaxed is not None and not (stop and stop.is_set):
+        _tighten_ceiling(relaxed, ceiling, options, started, stages, timings, objective, on_progress)
     if stop and stop.is_set:
         return result("FEASIBLE", {}, None, stages, {}, stopped=True)  # before building the model
     bound: dict[str, float] = {}
@@ -327,6 +339,23 @@ def solve(sc: Scenario, options: SolveOptions, on_progress: Callable[[Progress],
             holds.append((expr, ">=" if sense == "max" else "<=", stage.value))
     status = "OPTIMAL" if len(proven) == len(levels) else "FEASIBLE"
     return result(status, bound, gap, stages, size, proven, stopped)
+
+
+def _tighten_ceiling(relaxed: Relaxation, ceiling: dict, options: SolveOptions, started: float, stages: list,
+                     timings: dict, objective: dict, on_progress) -> None:
+    """The relaxation's bound on planned priority, where the model is restricted (relaxation.py).
+
+    It runs after the targeted search and before the restricted model's stages, whose bound says
+    nothing of the scenario: half the time left at most, and never more than ``bound_seconds``."""
+    remaining = options.time_limit - (time.perf_counter() - started)
+    found = solve_relaxation(relaxed, min(options.bound_seconds, 0.5 * remaining), options.stop)
+    ceiling["planned_priority"] = min(ceiling["planned_priority"], found.value)
+    timings["ceiling_seconds"] = found.seconds
+    stages.append({"stage": BOUND_STAGE, "status": "OPTIMAL" if found.optimal else "FEASIBLE",
+                   "seconds": found.seconds, "ended_at": round(time.perf_counter() - started, 2),
+                   "planned_priority": found.value, "relaxation": found.size})
+    if on_progress:
+        on_progress(Progress(BOUND_STAGE, time.perf_counter() - started, dict(objective), dict(ceiling), None))
 
 
 @dataclass

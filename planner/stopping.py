@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 
@@ -19,7 +20,7 @@ class StopSignal:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()  # orders stop() against register(): no solver escapes a stop
-        self._solver: cp_model.CpSolver | None = None
+        self._solver: cp_model.CpSolver | pywraplp.Solver | None = None
 
     @property
     def is_set(self) -> bool:
@@ -31,8 +32,8 @@ class StopSignal:
             if self._solver is not None:
                 _halt(self._solver)
 
-    def register(self, solver: cp_model.CpSolver) -> None:
-        """Call after setting the solver's parameters, just before ``solver.solve``."""
+    def register(self, solver: cp_model.CpSolver | pywraplp.Solver) -> None:
+        """Call after setting the solver's parameters, just before it solves."""
         with self._lock:
             self._solver = solver
             if self._event.is_set():
@@ -43,7 +44,21 @@ class StopSignal:
             self._solver = None
 
 
-def _halt(solver: cp_model.CpSolver) -> None:
+def run_mip(solver: pywraplp.Solver, stop: StopSignal | None) -> int:
+    """``solver.Solve()`` of a linear-programming solver, stoppable by ``stop`` while it runs."""
+    if stop is None:
+        return solver.Solve()
+    stop.register(solver)
+    try:
+        return solver.Solve()
+    finally:
+        stop.unregister()
+
+
+def _halt(solver) -> None:
+    if isinstance(solver, pywraplp.Solver):
+        solver.InterruptSolve()  # SCIP stops at its next check, keeping its best bound
+        return
     # CpSolver.stop_search() is a no-op until solve() has created its search object, and solve()
     # reads the parameters only after creating it; so a zero time limit set first covers the
     # window before, and stop_search() the search once it exists (its stop flag persists).

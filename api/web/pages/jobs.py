@@ -20,6 +20,7 @@ JOB_STAGES = {"greedy": "eerste plan (snelle opbouw)", "targeted search": "geric
               "levels 1+2": "zoveel mogelijk prioriteit, zo vroeg mogelijk", "level 3 cost": "kosten",
               "level 4 care": "reistijd medische vertrekken", "level 5 fairness": "eerlijke verdeling",
               "level 1 (is more priority possible?)": "kan er meer prioriteit bij? (bewijs van niveau 1)",
+              "priority bound (relaxation of the scenario)": "bovengrens van het scenario berekenen (ontspanning)",
               "level 1 + changes": "zoveel mogelijk prioriteit, zo min mogelijk wijzigingen",
               "level 2 waiting": "zo vroeg mogelijk",
               "fixes": "oplossingen zoeken voor wat niet gepland is (elk gecontroleerd met een herplanning)",
