@@ -208,12 +208,17 @@ def main() -> None:
     part.add_argument("--skip-service", action="store_true", help="only the solver benchmarks")
     part.add_argument("--service-only", action="store_true", help="only the service benchmarks (benchmarks/service.py)")
     part.add_argument("--fixes-only", action="store_true", help="only the section Fixes (benchmarks/fixes.py)")
+    part.add_argument("--solver-only", action="store_true", help="only the first section (plans of each size)")
     parser.add_argument("--service-args", default="", help="passed on to benchmarks/service.py, e.g. '--db sqlite'")
     args = parser.parse_args()
     out = Path(args.out)
     solver_text, service_text = split_results(out.read_text(encoding="utf-8") if out.exists() else "")
     if args.fixes_only:
         write_results(out, replace_section(solver_text, "Fixes", fixes_section()), service_text)
+        return
+    if args.solver_only:
+        rest = solver_text[solver_text.index("\n## "):] if "\n## " in solver_text else ""
+        write_results(out, solver(args).rstrip("\n") + "\n" + rest, service_text)
         return
     if not args.service_only:
         solver_text = solver(args) + "\n" + outputs() + "\n" + replanning() + "\n" + fixes_section()

@@ -32,7 +32,7 @@ from .stopping import StopSignal, run_mip
 @dataclass
 class Bound:
     value: int  # no valid plan of the scenario plans more priority
-    optimal: bool  # the relaxation was solved to optimality (else CP-SAT's bound when it stopped)
+    optimal: bool  # the relaxation was solved to optimality (else SCIP's bound when it stopped)
     seconds: float
     size: dict[str, int]
 
@@ -70,6 +70,7 @@ class Relaxation:
 
 
 def relaxation(cands: Candidates) -> Relaxation:
+    """The relaxation of the scenario over every option of ``cands`` (build it before thinning)."""
     sc = cands.sc
     rest = rules.rest_minutes(sc)
     seats: dict[str, list] = defaultdict(list)
