@@ -20,7 +20,7 @@ class StopSignal:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()  # orders stop() against register(): no solver escapes a stop
-        self._solver: cp_model.CpSolver | pywraplp.Solver | None = None
+        self._solver: cp_model.CpSolver | None = None
 
     @property
     def is_set(self) -> bool:
@@ -32,8 +32,8 @@ class StopSignal:
             if self._solver is not None:
                 _halt(self._solver)
 
-    def register(self, solver: cp_model.CpSolver | pywraplp.Solver) -> None:
-        """Call after setting the solver's parameters, just before it solves."""
+    def register(self, solver: cp_model.CpSolver) -> None:
+        """Call after setting the solver's parameters, just before ``solver.solve``."""
         with self._lock:
             self._solver = solver
             if self._event.is_set():
@@ -44,21 +44,7 @@ class StopSignal:
             self._solver = None
 
 
-def run_mip(solver: pywraplp.Solver, stop: StopSignal | None) -> int:
-    """``solver.Solve()`` of a linear-programming solver, stoppable by ``stop`` while it runs."""
-    if stop is None:
-        return solver.Solve()
-    stop.register(solver)
-    try:
-        return solver.Solve()
-    finally:
-        stop.unregister()
-
-
-def _halt(solver) -> None:
-    if isinstance(solver, pywraplp.Solver):
-        solver.InterruptSolve()  # SCIP stops at its next check, keeping its best bound
-        return
+def _halt(solver: cp_model.CpSolver) -> None:
     # CpSolver.stop_search() is a no-op until solve() has created its search object, and solve()
     # reads the parameters only after creating it; so a zero time limit set first covers the
     # window before, and stop_search() the search once it exists (its stop flag persists).
@@ -76,3 +62,29 @@ def run(solver: cp_model.CpSolver, model: cp_model.CpModel, stop: StopSignal | N
         return solver.solve(model, callback)
     finally:
         stop.unregister()
+
+
+def run_mip(solver: pywraplp.Solver, stop: StopSignal | None, every: float = 0.1) -> int:
+    """``solver.Solve()`` of a mixed-integer solver (SCIP), stoppable by ``stop`` while it runs.
+
+    SCIP forgets an interrupt asked before its search starts, so a stop is not registered once but
+    watched: while the solve runs, a set stop interrupts it (again) every ``every`` seconds.
+    """
+    if stop is None:
+        return solver.Solve()
+    if stop.is_set:
+        return pywraplp.Solver.NOT_SOLVED
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(every):
+            if stop.is_set:
+                solver.InterruptSolve()
+
+    watcher = threading.Thread(target=watch, name="mip-stop", daemon=True)
+    watcher.start()
+    try:
+        return solver.Solve()
+    finally:
+        done.set()
+        watcher.join()

@@ -8,6 +8,10 @@ is at least the priority of the proven optimum. Every plan is re-checked by the 
 """
 from __future__ import annotations
 
+import random
+import threading
+import time
+
 import pytest
 import tiny
 from tiny import JANUARY, departure, escort, medic, scenario
@@ -16,9 +20,10 @@ from planner.candidates import Candidates, ReturnPolicy
 from planner.checker import check_plan
 from planner.generator import generate
 from planner.plan import build_plan
-from planner.relaxation import priority_bound
+from planner.relaxation import Relaxation, priority_bound, solve_relaxation
 from planner.scenario import parse_scenario
 from planner.solve import SolveOptions, solve, unit_bound
+from planner.stopping import StopSignal
 
 FEBRUARY = [["2027-02-01T00:00:00+01:00", "2027-03-01T00:00:00+01:00"]]
 TWO = [departure("D1"), departure("D2", priority=1)]  # both fit only the one flight pair
@@ -113,3 +118,18 @@ def test_the_terminal_names_the_bound_of_a_restricted_plan(tmp_path, monkeypatch
     said = " ".join(capsys.readouterr().out.split())
     assert "Beperkt model" in said
     assert "geen plan haalt meer dan prioriteit 3 (dit plan 3, afstand 0.0%)" in said
+
+
+def test_a_stop_ends_the_relaxation_at_once_with_a_bound_that_still_holds():
+    # 400 single-option units under 60 random knapsack rows: SCIP does not prove it within 20 s.
+    rng = random.Random(1)
+    rows = [(cols, [rng.randint(5, 40) for _ in cols], 200) for cols in (rng.sample(range(400), 40) for _ in range(60))]
+    r = Relaxation([rng.randint(1, 30) for _ in range(400)], [[i] for i in range(400)], rows)
+    stop = StopSignal()
+    threading.Timer(0.5, stop.stop).start()
+    started = time.perf_counter()
+    found = solve_relaxation(r, time_limit=60, stop=stop)
+    assert time.perf_counter() - started < 5
+    assert not found.optimal and found.value <= r.ceiling
+    # Asked before it starts: it does not start.
+    assert solve_relaxation(r, time_limit=60, stop=stop).value == r.ceiling
