@@ -87,7 +87,7 @@ def test_the_bound_is_never_below_the_proven_optimum_of_a_generated_scenario(see
 def test_a_restricted_solve_reports_the_relaxation_as_its_ceiling():
     # Programme scale forced: the model is restricted, so its own bound is no bound of the scenario.
     sc = parse_scenario(ONE_FITS["escorts"])
-    result = solve(sc, SolveOptions(time_limit=20, workers=1, large_scale_above=0))
+    result = solve(sc, SolveOptions(time_limit=5, workers=1, large_scale_above=0))
     assert result.restrictions and result.proven == []
     assert result.ceiling == {"planned_priority": 3}
     stage = next(s for s in result.stages if s["stage"].startswith("priority bound"))
@@ -96,7 +96,7 @@ def test_a_restricted_solve_reports_the_relaxation_as_its_ceiling():
     assert check_plan(sc, plan) == []
     assert plan["solver"]["ceiling"] == {"planned_priority": 3} and plan["solver"]["bound"] == {}
     # Without the relaxation, the ceiling is the units' own.
-    plain = solve(sc, SolveOptions(time_limit=20, workers=1, large_scale_above=0, bound_seconds=0))
+    plain = solve(sc, SolveOptions(time_limit=5, workers=1, large_scale_above=0, bound_seconds=0))
     assert plain.ceiling == {"planned_priority": 4}
     assert check_plan(sc, build_plan(sc, plain)) == []
 
@@ -113,7 +113,7 @@ def test_the_terminal_names_the_bound_of_a_restricted_plan(tmp_path, monkeypatch
     real = solving.is_large_scale
     monkeypatch.setattr(solving, "is_large_scale",
                         lambda sc, options: real(sc, dataclasses.replace(options, large_scale_above=0)))
-    assert main(["plan", str(path), "--out", str(tmp_path / "out"), "--time-limit", "10", "--workers", "1",
+    assert main(["plan", str(path), "--out", str(tmp_path / "out"), "--time-limit", "4", "--workers", "1",
                  "--no-documents"]) == 0
     said = " ".join(capsys.readouterr().out.split())
     assert "Beperkt model" in said
