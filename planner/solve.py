@@ -191,12 +191,15 @@ def _in_level1_terms(on_progress, ceiling: dict[str, float], restrictions: list[
 
 
 def unit_bound(cands: Candidates) -> float:
-    """Planned priority no plan can exceed: every unit with at least one lawful option.
+    """Planned priority no plan can exceed: every unit with at least one lawful option, and in a
+    re-plan every pinned unit as it stands (an underway departure often has no option left).
 
     The options are complete (every itinerary its own facts allow, staffable with everyone
     free), so this bounds the scenario itself, also where the model is restricted.
     """
-    return sum(u.priority for u in cands.units if u.options)
+    pinned = cands.hold.pinned if cands.hold is not None else {}
+    return sum(sum(m.dep.priority for m in pinned[u.index].option.members) if u.index in pinned else
+               u.priority if u.options else 0 for u in cands.units)
 
 
 # Stages: name, objective expression, sense, share of the time left, whether the returns' cost

@@ -151,6 +151,26 @@ def test_an_underway_departure_is_never_moved_even_to_plan_more():
     assert not entry(kept, "D3")["planned"]
 
 
+def test_a_replans_ceiling_counts_the_underway_departures_it_holds():
+    """D1 is underway and has no option left from planning_time on; D3 has room beside it. The
+    ceiling (what no plan can exceed) must count D1 as held, or it says less than the plan has."""
+    near = {"id": "HOTEL", "name": "Schiphol hotel", "kind": "other", "drive_minutes": {"AMS": 0}}
+    d3 = departure("D3", priority=5, kind="other", medical=None, pickup={
+        "location": "HOTEL", "window": ["2027-01-07T00:00:00+01:00", "2027-01-07T12:00:00+01:00"]})
+    data = scenario(flights=tiny.flights_with(OUT, seats=12), locations=tiny.scenario()["locations"] + [near],
+                    escorts=[escort(f"E{i}", skills=["team_leader"] if i % 2 else []) for i in range(1, 7)],
+                    vehicles=[{"id": "AMB-1", **AMB}, {"id": "AMB-2", **AMB}], departures=[departure("D1")])
+    earlier, _ = planned(data)
+    after = tiny.merge(data, {"departures": data["departures"] + [d3], "planning_time": "2027-01-07T08:00:00+01:00"})
+    sc = parse_scenario(after)
+    result = replan(sc, earlier, SolveOptions(time_limit=10, workers=1))[0]
+    plan = build_plan(sc, result)
+    assert check_plan(sc, plan, earlier) == []
+    assert entry(plan, "D1")["planned"] and entry(plan, "D3")["planned"]
+    assert result.objective["planned_priority"] == 8
+    assert plan["solver"]["ceiling"] == {"planned_priority": 8}  # was 5: D3 alone
+
+
 def test_replan_command_writes_plan_changes_and_says_unchanged(first, tmp_path):
     scenario_file = tmp_path / "scenario.json"
     scenario_file.write_text(json.dumps(two_days()))
