@@ -11,7 +11,6 @@ in hand the same way, store its best plan, and then end the worker.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import signal
 import socket
@@ -20,7 +19,7 @@ import time
 import traceback
 from dataclasses import asdict
 
-from planner.solve import Progress, SolveOptions, StopSignal, level1_gap
+from planner.solve import Progress, SolveOptions, StopSignal, level1_gap, scenario_bound
 
 from . import jobs, solving
 from .db import Database
@@ -89,8 +88,9 @@ def run_job(db: Database, job_id: int, settings: Settings, signal_: StopSignal) 
         watcher.join()
     solver = plan["solver"]
     bound = dict(solver["bound"])
-    ceiling = (solver.get("ceiling") or {}).get("planned_priority", math.inf)  # what no plan can exceed
-    bound["planned_priority"] = min(bound.get("planned_priority", ceiling), ceiling)
+    most = scenario_bound(solver)  # the solver's bound or what no plan can exceed, the lower
+    if most is not None:
+        bound["planned_priority"] = most
     final_progress = {"stage": "klaar", "elapsed": round(result.wall_seconds, 2), "objective": solver["objective"],
                       "bound": bound, "gap": level1_gap(solver["objective"], bound), "proven": solver["proven"],
                       "restrictions": result.restrictions}

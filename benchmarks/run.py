@@ -53,9 +53,9 @@ def run(path: Path, mode: str, limit: float) -> dict:
 
 def priority_bound(run: dict):
     """The tightest bound on planned priority that holds for the scenario (None: none computed)."""
-    found = [b for b in (run["bound"].get("planned_priority"), (run.get("ceiling") or {}).get("planned_priority"))
-             if b is not None]
-    return min(found) if found and run["status"] != "GREEDY" else None
+    from planner.solve import scenario_bound
+
+    return scenario_bound(run) if run["status"] != "GREEDY" else None
 
 
 def median(runs: list[dict], key: str):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shutil
 import sys
 import threading
@@ -262,10 +261,10 @@ def _summary(sc: Scenario, plan: dict, result) -> None:
                   markup=False)
     for restriction in solver.get("restrictions") or []:
         console.print(f"[yellow]Beperkt model[/] (niets daarvan heet optimaal): {restriction}")
-    ceiling = min((solver.get(k) or {}).get("planned_priority", math.inf) for k in ("bound", "ceiling"))
-    if ceiling < math.inf:
-        from .solve import level1_gap
+    from .solve import level1_gap, scenario_bound
 
+    ceiling = scenario_bound(solver)
+    if ceiling is not None:
         best = solver["objective"].get("planned_priority", 0)
         gap = level1_gap(solver["objective"], {"planned_priority": ceiling})
         console.print(f"Bovengrens voor het scenario: geen plan haalt meer dan prioriteit {ceiling:g} "

@@ -88,12 +88,11 @@ def relaxation(cands: Candidates) -> Relaxation:
             cols.append(x)
             for i, member in enumerate(opt.members):
                 dep = member.dep
-                need = rules.required_escorts(sc, dep)
-                medic = 1 if dep.medic_role else 0
                 for leg in opt.legs:
-                    seats[leg.id].append((x, rules.returnee_seats(sc, dep) + need + medic))
-                    if need:
+                    seats[leg.id].append((x, rules.party_seats(sc, dep)))
+                    if rules.escorted(sc, dep):
                         escorted[leg.id].append((x, 1))
+                need, medic = rules.required_escorts(sc, dep), 1 if dep.medic_role else 0
                 for kind, d in (("escorts", _people_demand(x, member.pickup, opt.escorts[i], need, rest)),
                                 ("medics", _people_demand(x, member.pickup, opt.medics[i], medic, rest))):
                     if d is not None:
@@ -111,7 +110,7 @@ def relaxation(cands: Candidates) -> Relaxation:
         for clique in clique_cover([(d.start, d.end, d) for d in ds]):
             rows += _pool_limits(clique)
     # A row that cannot bind (all of its columns together fit) says nothing.
-    return Relaxation(priority, units, [r for r in rows if r is not None and sum(r[1]) > r[2]])
+    return Relaxation(priority, units, [r for r in rows if sum(r[1]) > r[2]])
 
 
 def _row(terms: list[tuple[int, int]], most: int):

@@ -174,6 +174,14 @@ def level1_gap(objective: dict, bound: dict) -> float | None:
     return max(0.0, ceiling - best) / max(1.0, ceiling)
 
 
+def scenario_bound(solver: dict) -> float | None:
+    """From a plan's ``solver`` block, the tightest bound on planned priority that holds for the
+    scenario: the solver's own bound or the ceiling, whichever is lower (None: neither is there)."""
+    found = [b for b in ((solver.get("bound") or {}).get("planned_priority"),
+                         (solver.get("ceiling") or {}).get("planned_priority")) if b is not None]
+    return min(found) if found else None
+
+
 def _in_level1_terms(on_progress, ceiling: dict[str, float], restrictions: list[str]):
     """Progress as people read it: the priority bound never above the ceiling (which may tighten as
     the solve goes on), the gap in priority, and no bound of a restricted model (it does not hold
@@ -198,8 +206,13 @@ def unit_bound(cands: Candidates) -> float:
     free), so this bounds the scenario itself, also where the model is restricted.
     """
     pinned = cands.hold.pinned if cands.hold is not None else {}
-    return sum(sum(m.dep.priority for m in pinned[u.index].option.members) if u.index in pinned else
-               u.priority if u.options else 0 for u in cands.units)
+    total = 0
+    for u in cands.units:
+        if u.index in pinned:
+            total += sum(m.dep.priority for m in pinned[u.index].option.members)
+        elif u.options:
+            total += u.priority
+    return total
 
 
 # Stages: name, objective expression, sense, share of the time left, whether the returns' cost
